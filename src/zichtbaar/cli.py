@@ -1,0 +1,248 @@
+"""The ``zichtbaar`` command.
+
+Subcommands that need no database (``estimate``) never load Django; the others set Django up
+and call the same services the web pages call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+DEMO_STEPS = 5
+
+
+def _step(number: int, total: int, text: str) -> None:
+    print(f"[{number}/{total}] {text}", flush=True)
+
+
+def _django(environment: str | None = None) -> None:
+    if environment:
+        os.environ.setdefault("ZICHTBAAR_ENV", environment)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zichtbaar.project.settings")
+    import django
+
+    django.setup()
+
+
+def _manage(*args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+def _serve(host: str, port: int, workers: int, reload: bool = False) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "zichtbaar.project.asgi:application",
+        host=host,
+        port=port,
+        workers=workers,
+        lifespan="off",
+        # The server's access log writes client addresses; ours (core.middleware) does not.
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("ZICHTBAAR_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        server_header=False,
+        reload=reload,
+        log_level=os.environ.get("ZICHTBAAR_SERVER_LOG_LEVEL", "warning"),
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    os.environ["ZICHTBAAR_ENV"] = "development"
+    from zichtbaar.core.i18n_build import compile_catalogues
+
+    _step(1, DEMO_STEPS, "Compiling translations")
+    compile_catalogues()
+    _django("development")
+    _step(2, DEMO_STEPS, "Migrating the database")
+    _manage("migrate", "--no-input", "-v", "0")
+    _step(3, DEMO_STEPS, "Collecting static files")
+    _manage("collectstatic", "--no-input", "-v", "0")
+    _step(4, DEMO_STEPS, "Loading demo organisations, users and synthetic data")
+    from zichtbaar.core.demo_registry import load_all
+
+    credentials = load_all(progress=lambda text: print(f"      {text}", flush=True))
+    _print_credentials(credentials)
+    if args.no_serve:
+        return 0
+    _step(5, DEMO_STEPS, f"Serving on http://{args.host}:{args.port}/ (Ctrl+C stops)")
+    return _serve(args.host, args.port, workers=1)
+
+
+def _print_credentials(credentials: list[dict[str, str]]) -> None:
+    if not credentials:
+        return
+    print("\n  Demo accounts (synthetic; development only). Password for all:",
+          credentials[0]["password"])
+    print("  Each has an authenticator enrolled; add the key to an authenticator app, or run")
+    print("  `zichtbaar totp USERNAME` to print the current code.\n")
+    width = max(len(c["username"]) for c in credentials)
+    for c in credentials:
+        print(f"  {c['username']:<{width}}  {c['role']:<12} {c['organisation']:<32} "
+              f"{c['totp_key']}")
+    print()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    os.environ.setdefault("ZICHTBAAR_ENV", "production")
+    _django()
+    if args.migrate:
+        _manage("migrate", "--no-input")
+    _manage("collectstatic", "--no-input", "-v", "0")
+    return _serve(args.host, args.port, workers=args.workers)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.management import call_command
+
+    options = ["check"]
+    if args.deploy:
+        options += ["--deploy", "--fail-level", "WARNING"]
+    try:
+        call_command(*options)
+    except Exception as exc:  # SystemCheckError: print the report, not a traceback
+        print(str(exc), file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_createadmin(args: argparse.Namespace) -> int:
+    import getpass
+
+    _django()
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+
+    from zichtbaar.accounts import services
+    from zichtbaar.accounts.models import Organisation, User
+    from zichtbaar.accounts.roles import OrganisationType, Role
+
+    if User.objects.filter(username=args.username).exists():
+        print(f"A user named {args.username!r} already exists.", file=sys.stderr)
+        return 2
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
+    candidate = User(username=args.username)
+    try:
+        validate_password(password, candidate)
+    except ValidationError as exc:
+        print("Password refused: " + " ".join(exc.messages), file=sys.stderr)
+        return 2
+    with transaction.atomic():
+        organisation = Organisation.objects.filter(name=args.organisation).first()
+        if organisation is None:
+            organisation = services.organisation_create(
+                name=args.organisation, type=OrganisationType(args.organisation_type))
+        user = services.user_create(username=args.username, password=password,
+                                    organisation=organisation, roles={Role.ADMIN})
+    print(f"Administrator {user.username} created in {organisation.name}. "
+          "Two-step sign-in is set up at the first sign-in.")
+    return 0
+
+
+def cmd_totp(args: argparse.Namespace) -> int:
+    _django()
+    from django.conf import settings
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if not settings.DEMO_TOOLS_ENABLED:
+        print("`zichtbaar totp` is a demo tool and is disabled in production.", file=sys.stderr)
+        return 2
+    device = TOTPDevice.objects.filter(user__username=args.username, confirmed=True).first()
+    if device is None:
+        print(f"No enrolled authenticator for {args.username!r}.", file=sys.stderr)
+        return 2
+    print(f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    _django()
+    try:
+        _manage("audit_verify")
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["zichtbaar manage", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="zichtbaar", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="migrate, load demo data and serve on 127.0.0.1:8000")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--no-serve", action="store_true", help="prepare only, do not serve")
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="production ASGI server (needs ZICHTBAAR_ENV etc.)")
+    serve.add_argument("--host", default=os.environ.get("ZICHTBAAR_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("ZICHTBAAR_PORT", "8000")))
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
+    serve.add_argument("--migrate", action="store_true", help="apply migrations first")
+    serve.set_defaults(func=cmd_serve)
+
+    check = sub.add_parser("check", help="Django's system checks")
+    check.add_argument("--deploy", action="store_true")
+    check.set_defaults(func=cmd_check)
+
+    admin = sub.add_parser("createadmin", help="create an administrator account")
+    admin.add_argument("username")
+    admin.add_argument("--organisation", default="Platformbeheer")
+    admin.add_argument("--organisation-type", default="platform_operator",
+                       choices=[
+                           "care_ngo", "reporting_point", "police", "labour_inspectorate",
+                           "municipality", "veilig_thuis", "research", "platform_operator"])
+    admin.add_argument("--password-stdin", action="store_true")
+    admin.set_defaults(func=cmd_createadmin)
+
+    totp = sub.add_parser("totp", help="print a demo user's current authenticator code")
+    totp.add_argument("username")
+    totp.set_defaults(func=cmd_totp)
+
+    audit = sub.add_parser("audit", help="audit trail tools")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser("verify", help="verify the hash chain")
+    verify.set_defaults(func=cmd_audit)
+
+    manage = sub.add_parser("manage", help="run a Django management command")
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+
+    sub.add_parser("estimate", help="Multiple Systems Estimation (see zichtbaar estimate -h)",
+                   add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "estimate":
+        # No Django here: the estimation library runs anywhere.
+        try:
+            from zichtbaar.estimate.cli import main as estimate_main
+        except ImportError:
+            print("The estimate part is not installed.", file=sys.stderr)
+            return 2
+        return estimate_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,12 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("zichtbaar.core.urls")),
+    path("accounts/", include("zichtbaar.accounts.urls")),
+    path("audit/", include("zichtbaar.audit.urls")),
+]
+
+handler400 = "zichtbaar.core.views.error_400"
+handler403 = "zichtbaar.core.views.error_403"
+handler404 = "zichtbaar.core.views.error_404"
+handler500 = "zichtbaar.core.views.error_500"

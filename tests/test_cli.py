@@ -1,0 +1,104 @@
+"""The ``zichtbaar`` command as a subprocess, as an operator runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+pytestmark = pytest.mark.slow
+
+
+def run(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "zichtbaar.cli", *args], env=env, input=stdin,
+                          capture_output=True, text=True, timeout=300)
+
+
+def base_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DATABASE_URL", "ZICHTBAAR_ENV", "SECRET_KEY", "ZICHTBAAR_FIELD_KEY",
+                        "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env["ZICHTBAAR_DATA_DIR"] = str(tmp_path)
+    return env
+
+
+def production_env(tmp_path: Path) -> dict[str, str]:
+    env = base_env(tmp_path)
+    env.update({
+        "ZICHTBAAR_ENV": "production",
+        "SECRET_KEY": "x" * 20 + Fernet.generate_key().decode() + "-" * 30,
+        "ZICHTBAAR_FIELD_KEY": Fernet.generate_key().decode(),
+        "ALLOWED_HOSTS": "zichtbaar.example.org",
+    })
+    return env
+
+
+def test_check_deploy_reports_no_issues_with_production_settings(tmp_path: Path) -> None:
+    result = run(["check", "--deploy"], production_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_secret_key(tmp_path: Path) -> None:
+    env = production_env(tmp_path)
+    del env["SECRET_KEY"]
+    result = run(["check"], env)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set in production" in result.stderr
+
+
+def test_production_refuses_debug(tmp_path: Path) -> None:
+    env = production_env(tmp_path)
+    env["DEBUG"] = "1"
+    result = run(["check"], env)
+    assert result.returncode != 0
+    assert "DEBUG must be off" in result.stderr
+
+
+def test_development_generates_and_keeps_its_keys(tmp_path: Path) -> None:
+    env = base_env(tmp_path)
+    assert run(["check"], env).returncode == 0
+    first = (tmp_path / "secret_key").read_text()
+    assert run(["check"], env).returncode == 0
+    assert (tmp_path / "secret_key").read_text() == first
+    assert oct((tmp_path / "secret_key").stat().st_mode & 0o777) == "0o600"
+
+
+def test_demo_prepares_database_and_audit_chain_verifies(tmp_path: Path) -> None:
+    env = base_env(tmp_path)
+    result = run(["demo", "--no-serve"], env)
+    assert result.returncode == 0, result.stderr
+    for step in ["[1/5]", "[2/5]", "[3/5]", "[4/5]"]:
+        assert step in result.stdout
+    for username in ["counsellor", "supervisor", "analyst", "coordinator", "police",
+                     "auditor", "researcher", "admin"]:
+        assert f"\n  {username} " in result.stdout
+    again = run(["demo", "--no-serve"], env)  # idempotent
+    assert again.returncode == 0, again.stderr
+    verify = run(["audit", "verify"], env)
+    assert verify.returncode == 0 and "intact" in verify.stdout
+    code = run(["totp", "counsellor"], env)
+    assert code.returncode == 0 and code.stdout.strip().isdigit()
+
+
+def test_totp_demo_tool_is_disabled_in_production(tmp_path: Path) -> None:
+    result = run(["totp", "counsellor"], production_env(tmp_path))
+    assert result.returncode == 2
+    assert "disabled in production" in result.stderr
+
+
+def test_createadmin_refuses_a_weak_password_without_traceback(tmp_path: Path) -> None:
+    env = base_env(tmp_path)
+    run(["manage", "migrate", "-v", "0"], env)
+    weak = run(["createadmin", "beheerder", "--password-stdin"], env, stdin="12345\n")
+    assert weak.returncode == 2
+    assert "Password refused" in weak.stderr and "Traceback" not in weak.stderr
+    good = run(["createadmin", "beheerder", "--password-stdin"], env,
+               stdin="a-long-and-unusual-passphrase-42\n")
+    assert good.returncode == 0, good.stderr
+    again = run(["createadmin", "beheerder", "--password-stdin"], env, stdin="x\n")
+    assert again.returncode == 2 and "already exists" in again.stderr
