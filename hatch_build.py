@@ -18,4 +18,4 @@ class CompileCatalogues(BuildHookInterface):
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        module.compile_catalogues(Path(self.root) / "src" / "zichtbaar" / "locale", force=True)
+        module.compile_catalogues(Path(self.root) / "src" / "zichtbaar", force=True)

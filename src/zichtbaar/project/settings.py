@@ -94,6 +94,9 @@ INSTALLED_APPS = [
     "zichtbaar.core",
     "zichtbaar.accounts",
     "zichtbaar.audit",
+    "zichtbaar.helpline",
+    "zichtbaar.hub",
+    "zichtbaar.estimate.web",
 ]
 
 MIDDLEWARE = [

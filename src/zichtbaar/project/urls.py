@@ -4,6 +4,10 @@ urlpatterns = [
     path("", include("zichtbaar.core.urls")),
     path("accounts/", include("zichtbaar.accounts.urls")),
     path("audit/", include("zichtbaar.audit.urls")),
+    # Product apps own their paths below these prefixes.
+    path("", include("zichtbaar.helpline.urls")),
+    path("", include("zichtbaar.hub.urls")),
+    path("estimate/", include("zichtbaar.estimate.web.urls")),
 ]
 
 handler400 = "zichtbaar.core.views.error_400"
