@@ -24,6 +24,7 @@ from .models import Organisation, RoleGrant, User
 from .roles import OrganisationType, Role
 
 RECOVERY_CODE_COUNT = 10
+RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no i, l, o, 0, 1
 
 
 class SignInOutcome(StrEnum):
@@ -161,10 +162,15 @@ def totp_device_confirm(*, user: User, device: TOTPDevice, token: str) -> bool:
 
 @transaction.atomic
 def recovery_codes_create(*, user: User) -> list[str]:
-    """Replace the user's recovery codes; the plaintext codes are shown once and not kept."""
+    """Replace the user's recovery codes; each is shown once and works once.
+
+    django-otp keeps tokens in a 16-character column, so a code is 3 × 4 characters from a
+    31-letter alphabet without look-alikes (about 59 bits), e.g. ``k7mq-x2pa-9dfe``.
+    """
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name="recovery", confirmed=True)
-    codes = [f"{secrets.token_hex(4)}-{secrets.token_hex(4)}" for _ in range(RECOVERY_CODE_COUNT)]
+    codes = ["-".join("".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(4))
+                      for _ in range(3)) for _ in range(RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
     record(AuditEvent.RECOVERY_CODES_CREATED, actor=user, object_type="user", object_id=user.pk)
     return codes
