@@ -227,19 +227,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("estimate", help="Multiple Systems Estimation (see zichtbaar estimate -h)",
                    add_help=False)
+    sub.add_parser("link", help="privacy-preserving record linkage of person lists "
+                   "(see zichtbaar link -h)", add_help=False)
     return parser
+
+
+# Subcommands served by a pure-Python core without Django: name -> module with main(argv).
+LIBRARY_COMMANDS = {"estimate": "zichtbaar.estimate.cli", "link": "zichtbaar.linkage.cli"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "estimate":
-        # No Django here: the estimation library runs anywhere.
-        try:
-            from zichtbaar.estimate.cli import main as estimate_main
-        except ImportError:
-            print("The estimate part is not installed.", file=sys.stderr)
-            return 2
-        return estimate_main(argv[1:])
+    if argv and argv[0] in LIBRARY_COMMANDS:
+        # No Django here: the estimation and linkage libraries run anywhere.
+        import importlib
+
+        module = importlib.import_module(LIBRARY_COMMANDS[argv[0]])
+        return int(module.main(argv[1:]) or 0)
     args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
 

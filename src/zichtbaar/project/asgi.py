@@ -6,6 +6,7 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zichtbaar.project.settings")
 
+from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter, URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.conf import settings
@@ -25,5 +26,7 @@ def _http_app():  # type: ignore[no-untyped-def]
 
 application = ProtocolTypeRouter({
     "http": _http_app(),
-    "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+    # Sessions and users on websockets too; each consumer still checks role, organisation and
+    # the second factor itself (the OTP middleware only runs for HTTP).
+    "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
 })
