@@ -20,7 +20,7 @@ def run(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.Com
 
 def base_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "ZICHTBAAR_ENV", "SECRET_KEY", "ZICHTBAAR_FIELD_KEY",
+           if k not in {"DATABASE_URL", "ZICHTBAAR_ENV", "SECRET_KEY", "ZICHTBAAR_FIELD_KEY", "ZICHTBAAR_LINKAGE_KEY",
                         "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env["ZICHTBAAR_DATA_DIR"] = str(tmp_path)
     return env
@@ -32,6 +32,7 @@ def production_env(tmp_path: Path) -> dict[str, str]:
         "ZICHTBAAR_ENV": "production",
         "SECRET_KEY": "x" * 20 + Fernet.generate_key().decode() + "-" * 30,
         "ZICHTBAAR_FIELD_KEY": Fernet.generate_key().decode(),
+        "ZICHTBAAR_LINKAGE_KEY": "test-linkage-key-not-for-production-0123456789",
         "ALLOWED_HOSTS": "zichtbaar.example.org",
     })
     return env

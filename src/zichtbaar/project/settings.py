@@ -76,6 +76,17 @@ if not FIELD_ENCRYPTION_KEYS:
 # Key for the audit trail's HMAC chain, held outside the database.
 AUDIT_CHAIN_KEY = os.environ.get("ZICHTBAAR_AUDIT_KEY", "") or SECRET_KEY
 
+# Secret of the pseudonymous linkage keys (HMAC of normalised identifiers, Bloom-filter
+# encodings). Held outside the database; partners who link with us share this one key.
+LINKAGE_KEY = os.environ.get("ZICHTBAAR_LINKAGE_KEY", "")
+if not LINKAGE_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured("ZICHTBAAR_LINKAGE_KEY must be set in production.")
+    LINKAGE_KEY = _development_secret("linkage_key", lambda: secrets.token_urlsafe(48))
+
+# Pepper for pseudonyms that must never leave this installation (helpline returning codes).
+PSEUDONYM_KEY = os.environ.get("ZICHTBAAR_PSEUDONYM_KEY", "") or AUDIT_CHAIN_KEY + ":pseudonym"
+
 ALLOWED_HOSTS = _env_list(
     "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"]
 )
