@@ -168,11 +168,26 @@ class ClosedPopulationTable:
     def models(self) -> tuple[str, ...]:
         return tuple(row.model for row in self.rows)
 
+    def best(self, criterion: str = "AIC") -> ClosedPopulationRow | None:
+        """Row with the lowest AIC or BIC among models fitted without problems (infoFit 0)
+        and with a finite estimate; ``None`` if there is none."""
+        key = criterion.upper()
+        if key not in ("AIC", "BIC"):
+            raise InputError("bad_option", f"criterion must be AIC or BIC, got {criterion!r}.",
+                             option="criterion", value=criterion, choices="AIC, BIC")
+        ok = [r for r in self.rows if r.info_fit == 0 and math.isfinite(r.estimate)]
+        if not ok:
+            return None
+        return min(ok, key=lambda r: r.aic if key == "AIC" else r.bic)
+
     def to_dict(self) -> dict[str, Any]:
+        best_aic, best_bic = self.best("AIC"), self.best("BIC")
         return {
             "method": self.method,
             "observed": self.observed,
             "lists": list(self.lists),
+            "best_AIC": best_aic.model if best_aic else None,
+            "best_BIC": best_bic.model if best_bic else None,
             "results": {row.model: row.to_dict() for row in self.rows},
             "warnings": list(self.warnings),
             "version": self.version,

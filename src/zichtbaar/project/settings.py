@@ -102,6 +102,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "channels",
+    "rest_framework",
+    "drf_spectacular",
     "zichtbaar.core",
     "zichtbaar.accounts",
     "zichtbaar.audit",
@@ -245,6 +247,25 @@ SECURE_CSP = {
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Dutch")), ("en", _("English"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+
+# Partner API (Django REST framework). Views choose their own authentication (per-organisation
+# tokens); nothing is reachable through a browser session or basic auth by default.
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "zichtbaar partner API",
+    "DESCRIPTION": "Signals of possible human trafficking from partner systems to the hub.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# The signal desk that owns public, helpline and API signals (slug of a reporting-point
+# organisation); empty: the first reporting point.
+HUB_DESK_SLUG = os.environ.get("ZICHTBAAR_HUB_DESK", "")
 TIME_ZONE = "Europe/Amsterdam"
 USE_I18N = True
 USE_TZ = True

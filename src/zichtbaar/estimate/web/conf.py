@@ -20,11 +20,10 @@ def worker_mode() -> str:
 PROGRESS_INTERVAL_SECONDS = 0.5
 
 
-def thread_pool_workers() -> int:
-    """Processes the library may fork for a bootstrap started by the in-process worker.
-
-    1 by default: forking from a multi-threaded web server can deadlock the children. A
-    separate ``run_estimates`` worker is single-threaded and uses every core.
-    """
-    return int(getattr(settings, "ZICHTBAAR_ESTIMATE_THREAD_WORKERS",
-                       os.environ.get("ZICHTBAAR_ESTIMATE_THREAD_WORKERS", "1")))
+def thread_pool_workers() -> int | None:
+    """Processes a bootstrap started by the in-process worker may use (None: the library
+    decides, i.e. every core). Safe from a threaded web server because the library starts
+    its workers through a forkserver, never by forking the server itself."""
+    value = getattr(settings, "ZICHTBAAR_ESTIMATE_THREAD_WORKERS",
+                    os.environ.get("ZICHTBAAR_ESTIMATE_THREAD_WORKERS", ""))
+    return int(value) if str(value).strip() else None
