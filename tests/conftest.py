@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -77,3 +80,50 @@ def staff_client(make_user) -> Callable[..., Client]:  # type: ignore[no-untyped
         return verified_client(make_user(role, organisation, password=None))
 
     return make
+
+
+# --- Browser tests: headless Debian chromium driven by Playwright (no download) -------------
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def chromium_path() -> str:
+    path = os.environ.get("ZICHTBAAR_CHROMIUM") or shutil.which("chromium")
+    if not path:
+        raise RuntimeError(
+            "Debian's chromium is required for browser tests: apt-get install chromium"
+        )
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """One chromium per test module, shut down after it.
+
+    Playwright's sync API runs an event loop in this thread while it is open; keeping it open
+    for the whole session would break every asyncio test (websockets) that runs after it.
+    Django's ORM in the same thread (the live server's test data) must be allowed beside it.
+    """
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    try:
+        with sync_playwright() as playwright:
+            instance = playwright.chromium.launch(executable_path=chromium_path(),
+                                                  args=CHROMIUM_FLAGS)
+            try:
+                yield instance
+            finally:
+                instance.close()
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -332,6 +332,12 @@ def test_results_serialise_with_version(tables):
     assert payload["version"] == __version__
     assert payload["results"]["Mt"]["hidden"] == pytest.approx(12213.9951246007 - 2744)
     assert payload["results"]["Mt"]["ci_method"]
+    # kosovo4 in R: Mth Chao has the lowest AIC and BIC of the closedp.t table
+    assert tables["kosovo4"].to_dict()["best_AIC"] == "Mth Chao (LB)"
+    assert tables["kosovo4"].best("BIC").model == "Mth Chao (LB)"
+    for key in ("observed", "estimate", "hidden", "ci", "ci_method", "model", "deviance",
+                "df", "AIC", "BIC", "warnings"):
+        assert key in payload["results"]["Mt"], key
     ci = closedp_ci(*_load("uk6"), model="~ .^2")
     payload = json.loads(json.dumps(ci.to_dict()))
     assert payload["infoFit"] == 3 and payload["notes"]

@@ -32,6 +32,7 @@ import pytest
 
 from zichtbaar.estimate import api
 from zichtbaar.estimate.histories import CaptureHistories
+from zichtbaar.estimate.loglinear import pool_context
 
 N = 2000
 REPLICATES = 200
@@ -82,7 +83,7 @@ def coverage() -> dict[str, float]:
     tasks = [(sc, 1000 * i + r) for i, sc in enumerate(("independent", "dependent",
                                                          "stratified", "stratified_model"))
              for r in range(REPLICATES)]
-    with ProcessPoolExecutor(max_workers=2) as pool:
+    with ProcessPoolExecutor(max_workers=2, mp_context=pool_context()) as pool:
         results = list(pool.map(_covered, tasks, chunksize=25))
     out: dict[str, list[bool]] = {}
     for (sc, _), hits in zip(tasks, results, strict=True):

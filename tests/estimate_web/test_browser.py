@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from tests.browser.conftest import artifacts, browser  # noqa: F401  # shared fixtures
 from tests.conftest import verified_client
 from zichtbaar.estimate.web.models import EstimateRun, RunStatus
 
@@ -15,8 +14,8 @@ from .conftest import DATA
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_researcher_uploads_csv_and_sees_the_estimate(browser, live_server, researcher,  # noqa: F811
-                                                      artifacts) -> None:  # noqa: F811  # type: ignore[no-untyped-def]
+def test_researcher_uploads_csv_and_sees_the_estimate(browser, live_server, researcher,
+                                                      artifacts) -> None:  # type: ignore[no-untyped-def]
     session = verified_client(researcher).cookies["zb_session"].value
     context = browser.new_context(locale="nl-NL")
     context.add_cookies([{"name": "zb_session", "value": session, "url": live_server.url}])

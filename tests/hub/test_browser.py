@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import artifacts, browser  # noqa: F401  # shared chromium fixtures
 from zichtbaar.accounts.roles import OrganisationType
 from zichtbaar.hub.models import Signal
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_public_report_in_dutch_gives_a_receipt_code(browser, live_server, make_org,  # noqa: F811
-                                                     artifacts) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_public_report_in_dutch_gives_a_receipt_code(browser, live_server, make_org,
+                                                     artifacts) -> None:  # type: ignore[no-untyped-def]
     make_org("Meldpunt Browser", OrganisationType.REPORTING_POINT)
     context = browser.new_context(locale="nl-NL")
     page = context.new_page()

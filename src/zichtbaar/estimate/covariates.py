@@ -33,6 +33,7 @@ differ by level (the main source of bias when one pools over groups).
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +49,11 @@ from scipy.special import gammaln
 from .histories import COUNT_NAMES, InputError
 from .loglinear import EstimationError
 
+try:  # optional: keeps BLAS to one thread (see _one_blas_thread)
+    from threadpoolctl import threadpool_limits
+except ImportError:  # pragma: no cover - present wherever scikit-learn is
+    threadpool_limits = None
+
 __all__ = [
     "MESSAGES",
     "CovariateResult",
@@ -58,7 +64,7 @@ __all__ = [
 Term = tuple[int, ...]
 Progress = Callable[[float, str], None]
 
-MAX_CELLS = 400_000
+MAX_CELLS = 100_000
 SPARSE_LEVEL_MIN = 10
 EM_MAXIT = 3000
 EM_TOL = 1e-10
@@ -924,6 +930,8 @@ def _select(model: _Model, y: np.ndarray, z: np.ndarray,
             progress: Progress | None) -> tuple[_Fit, list[dict[str, Any]]]:
     """Greedy forward selection on BIC over all two-way terms."""
     current = model.fit((), y, z)
+    if not model.mle_exists(current, y, z):
+        raise EstimationError("no_mle", "even the main-effects model has no finite estimate.")
     path: list[dict[str, Any]] = [{"term": None, "bic": current.bic(), "aic": current.aic(),
                                    "estimate": current.estimate}]
     pool = list(combinations(range(len(model.vars)), 2))
@@ -1032,6 +1040,15 @@ def _percentile(x: np.ndarray, level: float) -> tuple[float, float] | None:
     return float(lo), float(hi)
 
 
+def _one_blas_thread() -> contextlib.AbstractContextManager[object]:
+    """The matrices here are small (cells x tens of columns) and fitted
+    thousands of times; threaded BLAS only adds overhead, and on a shared
+    2-core machine it made a run five times slower."""
+    if threadpool_limits is None:  # pragma: no cover
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def fit_covariate_model(
     table: pd.DataFrame,
     lists: Sequence[str],
@@ -1060,6 +1077,26 @@ def fit_covariate_model(
     for bad input and :class:`EstimationError` when the model has no finite,
     identifiable estimate.
     """
+    with _one_blas_thread():
+        return _fit(table, lists, covariates, count=count, terms=terms, trend=trend,
+                    structural_zeros=structural_zeros, level=level, seed=seed,
+                    n_boot=n_boot, progress=progress)
+
+
+def _fit(
+    table: pd.DataFrame,
+    lists: Sequence[str],
+    covariates: Sequence[str],
+    *,
+    count: str | None,
+    terms: Sequence[str] | None,
+    trend: Sequence[str],
+    structural_zeros: Sequence[Sequence[str]],
+    level: float,
+    seed: int,
+    n_boot: int,
+    progress: Progress | None,
+) -> CovariateResult:
     if not (isinstance(level, float | int) and 0 < level < 1):
         raise _error("bad_parameter", column="level", value=repr(level))
     if not isinstance(n_boot, int) or n_boot < 0 or n_boot > 100_000:
@@ -1081,8 +1118,7 @@ def fit_covariate_model(
             raise EstimationError("no_mle",
                                   "the maximum likelihood estimate does not exist (infinite).",
                                   terms=[model.term_name(t) for t in parsed])
-        path = [{"term": model.term_name(t), "bic": None, "aic": None, "estimate": None}
-                for t in parsed]
+        path = []  # the terms were given, nothing was selected
     if not math.isfinite(fit.hidden):
         raise EstimationError("no_mle", "the estimate is infinite.")
     warnings: list[dict[str, str]] = []

@@ -8,6 +8,7 @@ details; missing fields render as "?".
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 from typing import Any
@@ -182,6 +183,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Intervalmethode '{ci}' past niet bij methode '{method}'.",
         "en": "Interval method '{ci}' does not fit method '{method}'.",
     },
+    "bad_shape": {
+        "nl": "De vangstgeschiedenissen passen niet bij elkaar: {message}",
+        "en": "The capture histories do not fit together: {message}",
+    },
+    "rcapture_too_many_lists": {
+        "nl": "De Rcapture-modellen kunnen hier met hoogstens {max_lists} lijsten werken.",
+        "en": "The Rcapture models work with at most {max_lists} lists here.",
+    },
+    "rcapture_structural_zeros": {
+        "nl": "De Rcapture-modellen kennen geen structurele nullen; kies een log-lineaire "
+              "methode.",
+        "en": "The Rcapture models do not support structural zeros; choose a log-linear "
+              "method.",
+    },
+    "lcmcr_structural_zeros": {
+        "nl": "Het latente-klassenmodel (LCMCR) kent geen structurele nullen; kies een "
+              "log-lineaire methode.",
+        "en": "The latent-class model (LCMCR) does not support structural zeros; choose a "
+              "log-linear method.",
+    },
     "estimate_not_finite": {
         "nl": "Het model geeft geen eindige schatting.",
         "en": "The model gives no finite estimate.",
@@ -212,11 +233,22 @@ def message_for(error: Any, lang: str = "nl") -> str:
         if isinstance(value, list | tuple):
             fields[key] = ", ".join(str(v) for v in value)
     fields = _Defaults({k: v for k, v in fields.items() if v is not None})
-    templates = MESSAGES.get(str(code))
+    templates = MESSAGES.get(str(code)) or _covariate_messages().get(str(code))
     if not templates:
         return str(fields.get("message", code))
     template = templates.get(lang) or templates["en"]
-    return string.Formatter().vformat(template, (), fields)
+    text = string.Formatter().vformat(template, (), fields)
+    # A sentence about the whole file has no line to point at.
+    return re.sub(r" \((regel|line) \?\)", "", text)
+
+
+def _covariate_messages() -> Mapping[str, Mapping[str, str]]:
+    """The covariate model's own codes (kept beside that model, looked up lazily)."""
+    try:
+        from .covariates import MESSAGES as covariate_messages
+    except ImportError:  # pragma: no cover - covariates needs pandas
+        return {}
+    return covariate_messages
 
 
 def warning(code: str, **details: Any) -> dict[str, Any]:

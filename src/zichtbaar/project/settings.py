@@ -295,5 +295,7 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "ERROR"},
         "uvicorn.access": {"level": "CRITICAL", "propagate": False},
+        # uvicorn logs each websocket handshake with the client address at INFO.
+        "uvicorn.error": {"level": "WARNING"},
     },
 }

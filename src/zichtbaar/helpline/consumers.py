@@ -1,0 +1,565 @@
+"""Websocket consumers: parse a frame, call one service or selector, send the result.
+
+The protocol is documented in docs/subsystems/helpline-protocol.md. Every frame that cannot
+be handled is answered with an ``error`` frame; nothing a client sends closes the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils import timezone, translation
+
+from zichtbaar.accounts.roles import OrganisationType
+
+from . import selectors, services
+from .access import COUNSEL, SUPERVISE, helpline_can
+from .errors import HelplineError
+from .events import (
+    conversation_group,
+    conversation_staff_group,
+    organisation_queue_group,
+    organisation_staff_group,
+)
+from .models import Conversation, InternalNote, Message
+from .ratelimit import TokenBucket
+
+log = logging.getLogger("zichtbaar.helpline")
+
+MAX_FRAME_CHARS = 20_000
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+
+Handler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class _Consumer(AsyncWebsocketConsumer):
+    """Frame parsing, rate limit, error frames and in-order, exactly-once message delivery."""
+
+    language = "nl"
+    refresh_delay = 0.3  # seconds: queue changes within this window cause one refresh
+
+    def refresh_soon(self, refresh: Callable[[], Awaitable[None]]) -> None:
+        """Coalesce bursts of queue changes into one refresh (one set of queries)."""
+        if getattr(self, "_refresh_pending", False):
+            return
+        self._refresh_pending = True
+
+        async def later() -> None:
+            await asyncio.sleep(self.refresh_delay)
+            self._refresh_pending = False
+            with contextlib.suppress(Exception):  # the connection may be gone meanwhile
+                await refresh()
+
+        self._refresh_task = asyncio.ensure_future(later())
+
+    def handlers(self) -> dict[str, Handler]:
+        raise NotImplementedError
+
+    async def connect(self) -> None:
+        self.bucket = TokenBucket(capacity=20, rate=5)
+        # conversation id -> highest seq already sent on this connection
+        self.delivered: dict[int, int] = {}
+
+    async def send_json(self, payload: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(payload, ensure_ascii=False))
+
+    async def error(self, code: str, ref: Any = None) -> None:
+        with translation.override(self.language):
+            payload: dict[str, Any] = {"type": "error", "code": code,
+                                       "message": HelplineError(code).message}
+        if isinstance(ref, str | int) and not isinstance(ref, bool):
+            payload["ref"] = ref
+        await self.send_json(payload)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None
+                      ) -> None:
+        if text_data is None:
+            await self.error("malformed")
+            return
+        if len(text_data) > MAX_FRAME_CHARS:
+            await self.error("too_large")
+            return
+        if not self.bucket.take():
+            await self.error("rate_limited")
+            return
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            await self.error("malformed")
+            return
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            await self.error("malformed")
+            return
+        handler = self.handlers().get(frame["type"])
+        if handler is None:
+            await self.error("unknown_type", frame.get("ref"))
+            return
+        try:
+            await handler(frame)
+        except HelplineError as exc:
+            await self.error(exc.code, frame.get("ref"))
+        except (KeyError, TypeError, ValueError, OverflowError):
+            await self.error("malformed", frame.get("ref"))
+        except Exception:  # a bad frame must never take the connection down
+            log.exception("helpline frame %s failed", frame.get("type"))
+            await self.error("invalid", frame.get("ref"))
+
+    async def ping(self, frame: dict[str, Any]) -> None:
+        await self.send_json({"type": "pong"})
+
+    # -- delivery --------------------------------------------------------------------------
+    async def replay(self, conversation_id: int, last_seq: int, upto: int | None = None) -> None:
+        """Send every message after ``last_seq`` (and up to ``upto``) from the database."""
+        messages = await database_sync_to_async(selectors.messages_since)(
+            conversation_id, last_seq, upto)
+        for message in messages:
+            await self._deliver(services.message_event(message))
+
+    async def _deliver(self, event: dict[str, Any]) -> None:
+        conversation_id, seq = event["conversation"], event["seq"]
+        if seq <= self.delivered.get(conversation_id, 0):
+            return
+        self.delivered[conversation_id] = seq
+        await self.send_json(self.shape_message(event))
+
+    def shape_message(self, event: dict[str, Any]) -> dict[str, Any]:
+        return event
+
+    async def on_message_event(self, event: dict[str, Any]) -> None:
+        conversation_id, seq = event["conversation"], event["seq"]
+        if conversation_id not in self.delivered:
+            return
+        known = self.delivered[conversation_id]
+        if seq <= known:
+            return  # already sent (replay and live event crossed)
+        if seq > known + 1:
+            await self.replay(conversation_id, known, seq - 1)  # fill a gap from the database
+        await self._deliver(event)
+
+
+def _org_for_slug(slug: str) -> Any:
+    from zichtbaar.accounts.models import Organisation
+
+    return Organisation.objects.filter(slug=slug, type=OrganisationType.CARE_NGO).first()
+
+
+class VisitorConsumer(_Consumer):
+    """Anonymous visitor. Knows one tab session and its current chat, nothing else."""
+
+    async def connect(self) -> None:
+        await super().connect()
+        self.organisation = await database_sync_to_async(_org_for_slug)(
+            self.scope["url_route"]["kwargs"]["slug"])
+        if self.organisation is None:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.conversation_id: int | None = None
+        self.status = ""
+        self.session_token = ""
+        self.in_queue_group = False
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        await self._leave()
+
+    def handlers(self) -> dict[str, Handler]:
+        return {"start": self.start, "resume": self.resume, "message": self.message,
+                "typing": self.typing, "end": self.end, "quick_exit": self.quick_exit,
+                "returning_code": self.returning_code, "ping": self.ping}
+
+    async def _leave(self) -> None:
+        if self.conversation_id is not None and self.channel_layer is not None:
+            await self.channel_layer.group_discard(conversation_group(self.conversation_id),
+                                                   self.channel_name)
+        await self._queue_group(False)
+
+    async def _queue_group(self, join: bool) -> None:
+        if self.channel_layer is None or join == self.in_queue_group:
+            return
+        group = organisation_queue_group(self.organisation.pk)
+        if join:
+            await self.channel_layer.group_add(group, self.channel_name)
+        else:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.in_queue_group = join
+
+    async def _attach(self, conversation: Conversation, last_seq: int) -> None:
+        if self.conversation_id not in (None, conversation.pk):
+            await self._leave()
+        self.conversation_id = conversation.pk
+        self.status = conversation.status
+        self.language = conversation.language
+        await self.channel_layer.group_add(conversation_group(conversation.pk),
+                                           self.channel_name)
+        self.delivered[conversation.pk] = last_seq
+        await self._queue_group(conversation.status == Conversation.Status.QUEUED)
+
+    async def _send_state(self) -> None:
+        await self.send_json({"type": "status", "status": self.status})
+        if self.status == Conversation.Status.QUEUED:
+            await self._send_queue()
+
+    async def _send_queue(self) -> None:
+        info = await database_sync_to_async(self._queue_info)()
+        if info is not None:
+            await self.send_json({"type": "queue", "position": info.position,
+                                  "waiting": info.waiting,
+                                  "counsellors_available": info.counsellors_available,
+                                  "estimate_minutes": info.estimate_minutes})
+
+    def _queue_info(self) -> selectors.QueueInfo | None:
+        conversation = Conversation.objects.filter(pk=self.conversation_id).first()
+        if conversation is None or conversation.status != Conversation.Status.QUEUED:
+            return None
+        return selectors.queue_info(conversation)
+
+    async def start(self, frame: dict[str, Any]) -> None:
+        language = frame.get("language", "nl")
+        self.language = language if language in ("nl", "en") else "nl"
+        conversation, token = await database_sync_to_async(services.conversation_start)(
+            organisation_id=self.organisation.pk, consent=frame.get("consent") is True,
+            nickname=frame.get("nickname", ""), age_band=frame.get("age_band", ""),
+            language=self.language, returning_code=frame.get("returning_code", ""),
+            session_token=self.session_token)
+        self.session_token = token
+        await self._attach(conversation, 0)
+        await self.send_json({"type": "started", "token": token,
+                              "conversation": conversation.pk})
+        await self._send_state()
+        await self.replay(conversation.pk, 0)
+
+    async def resume(self, frame: dict[str, Any]) -> None:
+        token, last_seq = frame.get("token"), frame.get("last_seq", 0)
+        if not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0:
+            raise HelplineError("malformed")
+        conversation = await database_sync_to_async(services.conversation_for_session)(
+            token, self.organisation.pk)
+        if conversation is None:
+            raise HelplineError("not_found")
+        self.session_token = token
+        await self._attach(conversation, last_seq)
+        await self.send_json({"type": "resumed", "conversation": conversation.pk})
+        await self._send_state()
+        await self.replay(conversation.pk, last_seq)
+
+    def _require_chat(self) -> int:
+        if self.conversation_id is None:
+            raise HelplineError("not_started")
+        return self.conversation_id
+
+    async def message(self, frame: dict[str, Any]) -> None:
+        conversation_id = self._require_chat()
+        message, _created = await database_sync_to_async(services.message_post)(
+            conversation_id=conversation_id, sender=Message.Sender.VISITOR,
+            text=frame.get("text"), client_id=frame.get("client_id", ""))
+        await self.send_json({"type": "ack", "client_id": message.client_id, "seq": message.seq})
+
+    async def typing(self, frame: dict[str, Any]) -> None:
+        conversation_id = self._require_chat()
+        if self.status == Conversation.Status.ACTIVE:
+            await database_sync_to_async(services.typing_publish)(
+                conversation_id=conversation_id, sender="visitor",
+                active=frame.get("active") is True)
+
+    async def _end(self, reason: str) -> None:
+        conversation_id = self._require_chat()
+        await database_sync_to_async(services.conversation_end)(
+            conversation_id=conversation_id, reason=reason)
+
+    async def end(self, frame: dict[str, Any]) -> None:
+        await self._end(Conversation.EndReason.VISITOR)
+
+    async def quick_exit(self, frame: dict[str, Any]) -> None:
+        """End server-side at once, forget the session on this connection, and close."""
+        if self.conversation_id is not None:
+            await self._end(Conversation.EndReason.QUICK_EXIT)
+        await self._leave()
+        self.conversation_id = None
+        self.session_token = ""
+        await self.send_json({"type": "bye"})
+        await self.close(code=1000)
+
+    async def returning_code(self, frame: dict[str, Any]) -> None:
+        conversation_id = self._require_chat()
+        code = await database_sync_to_async(services.returning_code_issue)(
+            conversation_id=conversation_id, chosen=frame.get("chosen", ""))
+        await self.send_json({"type": "returning_code", "code": code})
+
+    # -- group events ----------------------------------------------------------------------
+    def shape_message(self, event: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "message", "seq": event["seq"], "sender": event["sender"],
+                "text": event["text"], "client_id": event["client_id"]
+                if event["sender"] == Message.Sender.VISITOR else "", "at": event["at"]}
+
+    async def helpline_event(self, message: dict[str, Any]) -> None:
+        event = message["event"]
+        kind = event.get("type")
+        if kind == "message":
+            await self.on_message_event(event)
+        elif kind == "typing" and event.get("sender") != "visitor":
+            await self.send_json({"type": "typing", "active": event.get("active", False)})
+        elif kind == "status" and event.get("conversation") == self.conversation_id:
+            self.status = event["status"]
+            await self._queue_group(self.status == Conversation.Status.QUEUED)
+            await self.send_json({"type": "status", "status": self.status})
+        elif kind == "queue_changed" and self.status == Conversation.Status.QUEUED:
+            self.refresh_soon(self._send_queue)
+
+
+def _otp_verified(scope: dict[str, Any], user: Any) -> bool:
+    """The OTP middleware does not run for websockets: check the session's device here."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.models import Device
+
+    session = scope.get("session")
+    persistent_id = session.get(DEVICE_ID_SESSION_KEY) if session is not None else None
+    if not persistent_id:
+        return False
+    device = Device.from_persistent_id(persistent_id, for_verify=False)
+    return bool(device is not None and device.user_id == user.pk
+                and getattr(device, "confirmed", False))
+
+
+def _staff_allowed(scope: dict[str, Any]) -> tuple[Any, bool]:
+    user = scope.get("user")
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None, False
+    if not helpline_can(user, COUNSEL) or not _otp_verified(scope, user):
+        return None, False
+    return user, helpline_can(user, SUPERVISE)
+
+
+class StaffConsumer(_Consumer):
+    """Counsellor and supervisor console: signed-in, 2FA-verified, own organisation only."""
+
+    async def connect(self) -> None:
+        await super().connect()
+        self.user, self.supervisor = await database_sync_to_async(_staff_allowed)(self.scope)
+        if self.user is None:
+            await self.close(code=CLOSE_FORBIDDEN)  # before accept: handshake refused (403)
+            return
+        self.language = self.scope.get("cookies", {}).get(settings.LANGUAGE_COOKIE_NAME, "nl")
+        if self.language not in ("nl", "en"):
+            self.language = "nl"
+        self.bucket = TokenBucket(capacity=30, rate=8)
+        self.read_only: set[int] = set()
+        await self.channel_layer.group_add(organisation_staff_group(self.user.organisation_id),
+                                           self.channel_name)
+        await self.accept()
+        await self.send_json({"type": "hello", "user": self.user.pk,
+                              "supervisor": self.supervisor})
+        await self.send_snapshot()
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "user", None) is None:
+            return
+        await self.channel_layer.group_discard(
+            organisation_staff_group(self.user.organisation_id), self.channel_name)
+        for conversation_id in list(self.delivered):
+            await self._unsubscribe(conversation_id)
+
+    def handlers(self) -> dict[str, Handler]:
+        return {"availability": self.availability, "accept": self.accept_chat,
+                "join": self.join, "leave": self.leave, "message": self.message,
+                "typing": self.typing, "note": self.note, "whisper": self.whisper,
+                "transfer": self.transfer, "risk": self.risk, "end": self.end,
+                "takeover": self.takeover, "block": self.block, "ping": self.ping,
+                "snapshot": self.snapshot}
+
+    # -- helpers ---------------------------------------------------------------------------
+    @staticmethod
+    def _id(frame: dict[str, Any], key: str = "conversation") -> int:
+        value = frame.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise HelplineError("malformed")
+        return value
+
+    def _snapshot(self) -> dict[str, Any]:
+        from .models import CounsellorState
+
+        now = timezone.now()
+        user = self.user
+        state = CounsellorState.objects.filter(user=user).first()
+        pending = services.pending_coding(user)
+        payload: dict[str, Any] = {
+            "type": "snapshot",
+            "available": bool(state and state.available),
+            "limit": services.settings_for(user.organisation_id).max_concurrent_chats,
+            "coding_pending": pending.conversation_id if pending else None,
+            "wellbeing": selectors.wellbeing_count(user),
+            "queue": [{"conversation": c.pk, "nickname": c.nickname, "age_band": c.age_band,
+                       "risk": c.risk_flag, "returning": c.returning_claimed,
+                       "waiting_seconds": int((now - c.queued_at).total_seconds())}
+                      for c in selectors.queue(user.organisation_id)],
+            "mine": [c.pk for c in selectors.chats_of(user)],
+            "colleagues": [{"id": u.pk, "name": u.get_full_name() or u.get_username()}
+                           for u in selectors.available_colleagues(user)],
+        }
+        if self.supervisor:
+            payload["live"] = [
+                {"conversation": c.pk, "risk": c.risk_flag, "nickname": c.nickname,
+                 "counsellor": (c.counsellor.get_full_name() or c.counsellor.get_username())
+                 if c.counsellor else ""}
+                for c in selectors.live_chats(user.organisation_id)]
+        return payload
+
+    async def send_snapshot(self) -> None:
+        await self.send_json(await database_sync_to_async(self._snapshot)())
+
+    async def snapshot(self, frame: dict[str, Any]) -> None:
+        await self.send_snapshot()
+
+    def _conversation(self, conversation_id: int, *, read: bool = False) -> dict[str, Any]:
+        conversation = Conversation.objects.filter(
+            pk=conversation_id, organisation_id=self.user.organisation_id).first()
+        if conversation is None:
+            raise HelplineError("not_found")
+        own = conversation.counsellor_id == self.user.pk
+        if not own and not self.supervisor:
+            raise HelplineError("not_found")
+        if read and not own:
+            services.read_along_record(conversation_id=conversation.pk, actor=self.user)
+        earlier = [{"date": c.chat_date.isoformat(),
+                    "trafficking": c.values.get("help_question_trafficking"),
+                    "forms": c.values.get("exploitation_forms") or [],
+                    "risk": c.values.get("risk_level")}
+                   for c in selectors.earlier_codings(conversation)]
+        notes = [{"type": n.kind, "conversation": conversation.pk, "id": n.pk, "text": n.text,
+                  "author": (n.author.get_full_name() or n.author.get_username())
+                  if n.author else "", "at": n.created_at.isoformat()}
+                 for n in selectors.notes_of(conversation.pk)]
+        return {"type": "chat", "conversation": conversation.pk, "status": conversation.status,
+                "nickname": conversation.nickname, "age_band": conversation.age_band,
+                "risk": conversation.risk_flag, "mode": "counsel" if own else "read",
+                "returning": conversation.returning_claimed, "earlier_codings": earlier,
+                "referral_consent": conversation.referral_consent, "notes": notes}
+
+    async def _subscribe(self, conversation_id: int, last_seq: int) -> None:
+        await self.channel_layer.group_add(conversation_group(conversation_id),
+                                           self.channel_name)
+        await self.channel_layer.group_add(conversation_staff_group(conversation_id),
+                                           self.channel_name)
+        self.delivered[conversation_id] = last_seq
+
+    async def _unsubscribe(self, conversation_id: int) -> None:
+        self.delivered.pop(conversation_id, None)
+        self.read_only.discard(conversation_id)
+        await self.channel_layer.group_discard(conversation_group(conversation_id),
+                                               self.channel_name)
+        await self.channel_layer.group_discard(conversation_staff_group(conversation_id),
+                                               self.channel_name)
+
+    async def _open(self, conversation_id: int, last_seq: int, *, read: bool = False) -> None:
+        info = await database_sync_to_async(self._conversation)(conversation_id, read=read)
+        if info["mode"] == "read":
+            self.read_only.add(conversation_id)
+        else:
+            self.read_only.discard(conversation_id)
+        await self._subscribe(conversation_id, last_seq)
+        await self.send_json(info)
+        await self.replay(conversation_id, last_seq)
+
+    # -- frames ----------------------------------------------------------------------------
+    async def availability(self, frame: dict[str, Any]) -> None:
+        await database_sync_to_async(services.availability_set)(
+            actor=self.user, available=frame.get("available") is True)
+        await self.send_snapshot()
+
+    async def accept_chat(self, frame: dict[str, Any]) -> None:
+        conversation_id = self._id(frame)
+        await database_sync_to_async(services.conversation_accept)(
+            conversation_id=conversation_id, actor=self.user)
+        await self._open(conversation_id, 0)
+
+    async def join(self, frame: dict[str, Any]) -> None:
+        """(Re)open a chat: your own after a reconnect, or any live chat to read along."""
+        conversation_id = self._id(frame)
+        last_seq = frame.get("last_seq", 0)
+        if not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0:
+            raise HelplineError("malformed")
+        await self._open(conversation_id, last_seq, read=True)
+
+    async def leave(self, frame: dict[str, Any]) -> None:
+        await self._unsubscribe(self._id(frame))
+
+    async def message(self, frame: dict[str, Any]) -> None:
+        conversation_id = self._id(frame)
+        message, _created = await database_sync_to_async(services.message_post)(
+            conversation_id=conversation_id, sender=Message.Sender.COUNSELLOR,
+            text=frame.get("text"), client_id=frame.get("client_id", ""), actor=self.user)
+        await self.send_json({"type": "ack", "conversation": conversation_id,
+                              "client_id": message.client_id, "seq": message.seq})
+
+    async def typing(self, frame: dict[str, Any]) -> None:
+        conversation_id = self._id(frame)
+        if conversation_id in self.delivered and conversation_id not in self.read_only:
+            await database_sync_to_async(services.typing_publish)(
+                conversation_id=conversation_id, sender="counsellor",
+                active=frame.get("active") is True)
+
+    async def note(self, frame: dict[str, Any]) -> None:
+        await database_sync_to_async(services.note_add)(
+            conversation_id=self._id(frame), actor=self.user, kind=InternalNote.Kind.NOTE,
+            text=frame.get("text"))
+
+    async def whisper(self, frame: dict[str, Any]) -> None:
+        await database_sync_to_async(services.note_add)(
+            conversation_id=self._id(frame), actor=self.user, kind=InternalNote.Kind.WHISPER,
+            text=frame.get("text"))
+
+    async def transfer(self, frame: dict[str, Any]) -> None:
+        await database_sync_to_async(services.conversation_transfer)(
+            conversation_id=self._id(frame), actor=self.user, to_user_id=self._id(frame, "to"))
+
+    async def risk(self, frame: dict[str, Any]) -> None:
+        await database_sync_to_async(services.conversation_flag_risk)(
+            conversation_id=self._id(frame), actor=self.user, flag=frame.get("flag") is True)
+
+    async def end(self, frame: dict[str, Any]) -> None:
+        await database_sync_to_async(services.conversation_end_by_staff)(
+            conversation_id=self._id(frame), actor=self.user)
+        await self.send_snapshot()
+
+    async def takeover(self, frame: dict[str, Any]) -> None:
+        conversation_id = self._id(frame)
+        await database_sync_to_async(services.conversation_take_over)(
+            conversation_id=conversation_id, actor=self.user)
+        await self._open(conversation_id, self.delivered.get(conversation_id, 0))
+
+    async def block(self, frame: dict[str, Any]) -> None:
+        minutes = frame.get("minutes", 60)
+        await database_sync_to_async(services.session_block)(
+            conversation_id=self._id(frame), actor=self.user, minutes=minutes)
+
+    # -- group events ----------------------------------------------------------------------
+    async def helpline_event(self, message: dict[str, Any]) -> None:
+        event = message["event"]
+        kind = event.get("type")
+        if kind == "message":
+            await self.on_message_event(event)
+        elif kind == "queue_changed":
+            self.refresh_soon(self.send_snapshot)
+        elif kind == "typing":
+            if event.get("sender") == "visitor" and event["conversation"] in self.delivered:
+                await self.send_json(event)
+        elif kind in ("note", "whisper"):
+            if event["conversation"] in self.delivered:
+                await self.send_json(event)
+        elif kind == "status":
+            conversation_id = event["conversation"]
+            if conversation_id not in self.delivered:
+                return
+            await self.send_json(event)
+            lost = (event.get("counsellor") != self.user.pk and not self.supervisor
+                    and event.get("status") != Conversation.Status.ENDED)
+            if lost:  # transferred away: this console no longer follows the chat
+                await self._unsubscribe(conversation_id)

@@ -1,0 +1,140 @@
+"""Every helpline read for display, already limited to the caller's organisation."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from . import codebook as codebook_mod
+from .models import (
+    CannedResponse,
+    Coding,
+    Conversation,
+    CounsellorState,
+    InternalNote,
+    Message,
+)
+from .services import settings_for
+
+DEFAULT_CHAT_MINUTES = 30
+
+
+def queue(organisation_id: int) -> QuerySet[Conversation]:
+    """Waiting chats: risk-flagged first, then by arrival."""
+    return (Conversation.objects
+            .filter(organisation_id=organisation_id, status=Conversation.Status.QUEUED)
+            .order_by("-risk_flag", "queued_at", "pk"))
+
+
+def live_chats(organisation_id: int) -> QuerySet[Conversation]:
+    return (Conversation.objects
+            .filter(organisation_id=organisation_id, status=Conversation.Status.ACTIVE)
+            .select_related("counsellor").order_by("accepted_at"))
+
+
+def chats_of(user: Any) -> QuerySet[Conversation]:
+    return (Conversation.objects
+            .filter(counsellor_id=user.pk, status=Conversation.Status.ACTIVE)
+            .order_by("accepted_at"))
+
+
+def messages_since(conversation_id: int, last_seq: int, upto: int | None = None
+                   ) -> list[Message]:
+    qs = Message.objects.filter(conversation_id=conversation_id, seq__gt=last_seq)
+    if upto is not None:
+        qs = qs.filter(seq__lte=upto)
+    return list(qs.order_by("seq"))
+
+
+def notes_of(conversation_id: int) -> list[InternalNote]:
+    return list(InternalNote.objects.filter(conversation_id=conversation_id)
+                .select_related("author"))
+
+
+def canned_responses(organisation_id: int) -> QuerySet[CannedResponse]:
+    return CannedResponse.objects.filter(organisation_id=organisation_id)
+
+
+def available_colleagues(user: Any) -> list[Any]:
+    """Colleagues who may take a transfer now (one query, whatever the team size)."""
+    from zichtbaar.accounts.models import User
+    from zichtbaar.accounts.roles import roles_for
+
+    from .access import COUNSEL
+
+    return list(User.objects.filter(
+        organisation_id=user.organisation_id, is_active=True, helpline_state__available=True,
+        role_grants__role__in=[str(r) for r in roles_for(COUNSEL)],
+    ).exclude(pk=user.pk).distinct().order_by("username"))
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    position: int  # 1 = next
+    waiting: int
+    counsellors_available: int
+    estimate_minutes: int | None  # None: no counsellor available, no honest estimate
+
+
+def queue_info(conversation: Conversation) -> QueueInfo:
+    """Position and a deliberately rough wait estimate (rounded up to 5 minutes).
+
+    Based on the median length of the organisation's recent chats and the free places of
+    available counsellors; with nobody available we say so instead of guessing.
+    """
+    ids = list(queue(conversation.organisation_id).values_list("pk", flat=True))
+    position = ids.index(conversation.pk) + 1 if conversation.pk in ids else 0
+    states = CounsellorState.objects.filter(available=True,
+                                            user__organisation_id=conversation.organisation_id)
+    available = states.count()
+    if available == 0 or position == 0:
+        return QueueInfo(position, len(ids), available, None)
+    limit = settings_for(conversation.organisation_id).max_concurrent_chats
+    busy = Conversation.objects.filter(organisation_id=conversation.organisation_id,
+                                       status=Conversation.Status.ACTIVE,
+                                       counsellor__helpline_state__available=True).count()
+    free = max(0, available * limit - busy)
+    if position <= free:
+        return QueueInfo(position, len(ids), available, 0)
+    recent = (Conversation.objects
+              .filter(organisation_id=conversation.organisation_id,
+                      status=Conversation.Status.ENDED, accepted_at__isnull=False)
+              .order_by("-ended_at").values_list("accepted_at", "ended_at")[:50])
+    minutes = [(end - start).total_seconds() / 60 for start, end in recent if end and start]
+    typical = statistics.median(minutes) if minutes else DEFAULT_CHAT_MINUTES
+    ahead = position - free
+    estimate = typical * ahead / max(1, available * limit)
+    return QueueInfo(position, len(ids), available, max(5, 5 * math.ceil(estimate / 5)))
+
+
+def wellbeing_count(user: Any) -> int:
+    """Chats coded as sexual violence / exploitation by this counsellor in the current shift."""
+    state = CounsellorState.objects.filter(user=user).first()
+    since = (state.shift_started_at if state and state.shift_started_at
+             else timezone.now().replace(hour=0, minute=0, second=0, microsecond=0))
+    count = 0
+    for coding in Coding.objects.filter(coded_by_id=user.pk, complete=True, coded_at__gte=since):
+        book = codebook_mod.load(coding.codebook_version)
+        if codebook_mod.is_sexual_exposure(coding.values, book):
+            count += 1
+    return count
+
+
+def wellbeing_of_team(organisation_id: int) -> list[tuple[Any, int]]:
+    states = (CounsellorState.objects.filter(user__organisation_id=organisation_id)
+              .select_related("user").order_by("user__username"))
+    return [(s.user, wellbeing_count(s.user)) for s in states]
+
+
+def earlier_codings(conversation: Conversation) -> list[Coding]:
+    """Codings (never transcripts) of the same returning visitor, only when they gave the code."""
+    if conversation.visitor_id is None or not conversation.returning_claimed:
+        return []
+    return list(Coding.objects.filter(conversation__visitor_id=conversation.visitor_id,
+                                      complete=True)
+                .exclude(conversation_id=conversation.pk).order_by("-chat_date")[:10])

@@ -1,0 +1,631 @@
+"""Every helpline write. One transaction each; audit inside it; push events after commit.
+
+Callers (views, websocket consumers, commands) pass ``actor``; visitor actions pass none,
+because a visitor has no identity here. No function takes or stores a client address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import unicodedata
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from zichtbaar.audit.record import record
+
+from . import codebook as codebook_mod
+from .access import COUNSEL, SUPERVISE, helpline_can
+from .errors import HelplineError
+from .events import (
+    HelplineAuditEvent,
+    conversation_group,
+    conversation_staff_group,
+    organisation_queue_group,
+    organisation_staff_group,
+)
+from .hours import is_open
+from .models import (
+    CannedResponse,
+    Coding,
+    Conversation,
+    CounsellorState,
+    HelplineSettings,
+    InternalNote,
+    Message,
+    ReturningVisitor,
+    VisitorSession,
+)
+from .signals import referral_created
+
+MAX_MESSAGE_CHARS = 4000
+MAX_NICKNAME_CHARS = 40
+AGE_BANDS = ("under_12", "12_15", "16_17", "18_23", "24_plus")
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+MIN_CHOSEN_CODE = 8
+OPEN_STATUSES = (Conversation.Status.QUEUED, Conversation.Status.ACTIVE)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+def _publish(group: str, event: dict[str, Any]) -> None:
+    """Send to a channel-layer group once the transaction has committed."""
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(layer.group_send)(group, {"type": "helpline.event", "event": event})
+
+    transaction.on_commit(send)
+
+
+def token_hash(token: str) -> str:
+    """Session tokens are 256-bit random; a plain digest is enough to keep them unusable."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _normalise_code(code: str) -> str:
+    text = unicodedata.normalize("NFKC", code).casefold()
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def code_hash(organisation_id: int, code: str) -> str:
+    """Keyed with PSEUDONYM_KEY (outside the database): a database copy cannot test guesses."""
+    message = f"{organisation_id}:{_normalise_code(code)}".encode()
+    return hmac.new(settings.PSEUDONYM_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def settings_for(organisation_id: int) -> HelplineSettings:
+    found, _created = HelplineSettings.objects.get_or_create(organisation_id=organisation_id)
+    return found
+
+
+def is_open_now(organisation_id: int, now: datetime | None = None) -> bool:
+    config = settings_for(organisation_id)
+    local = timezone.localtime(now or timezone.now())
+    return is_open(config.opening_hours, local, always_open=config.always_open)
+
+
+def message_event(message: Message) -> dict[str, Any]:
+    return {"type": "message", "conversation": message.conversation_id, "seq": message.seq,
+            "sender": message.sender, "text": message.text, "client_id": message.client_id,
+            "at": message.created_at.isoformat()}
+
+
+def _status_event(conversation: Conversation) -> dict[str, Any]:
+    return {"type": "status", "conversation": conversation.pk, "status": conversation.status,
+            "risk": conversation.risk_flag, "counsellor": conversation.counsellor_id,
+            "end_reason": conversation.end_reason}
+
+
+def _queue_changed(organisation_id: int) -> None:
+    _publish(organisation_staff_group(organisation_id), {"type": "queue_changed"})
+    _publish(organisation_queue_group(organisation_id), {"type": "queue_changed"})
+
+
+def _append(conversation: Conversation, *, sender: str, text: str, author: Any = None,
+            client_id: str = "") -> Message:
+    """Store one transcript line with the next sequence number (row lock via UPDATE)."""
+    Conversation.objects.filter(pk=conversation.pk).update(last_seq=F("last_seq") + 1)
+    seq = Conversation.objects.values_list("last_seq", flat=True).get(pk=conversation.pk)
+    conversation.last_seq = seq
+    message = Message.objects.create(conversation=conversation, seq=seq, sender=sender,
+                                     author=author, client_id=client_id, text=text)
+    _publish(conversation_group(conversation.pk), message_event(message))
+    return message
+
+
+def _system_line(conversation: Conversation, text_in_language: Any) -> Message:
+    with translation.override(conversation.language):
+        text = str(text_in_language())
+    return _append(conversation, sender=Message.Sender.SYSTEM, text=text)
+
+
+def _lock(conversation_id: int) -> Conversation:
+    conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
+    if conversation is None:
+        raise HelplineError("not_found")
+    return conversation
+
+
+# --- visitor side --------------------------------------------------------------------------
+
+def clean_text(text: Any) -> str:
+    if not isinstance(text, str):
+        raise HelplineError("malformed")
+    text = text.replace("\x00", "").strip()
+    if not text:
+        raise HelplineError("empty")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise HelplineError("too_large")
+    return text
+
+
+@transaction.atomic
+def conversation_start(*, organisation_id: int, consent: bool, nickname: str = "",
+                       age_band: str = "", language: str = "nl", returning_code: str = "",
+                       session_token: str = "") -> tuple[Conversation, str]:
+    """Open a chat in the queue; returns it and the tab's session token (new or the same)."""
+    if consent is not True:
+        raise HelplineError("consent_required")
+    if not isinstance(nickname, str) or len(nickname) > MAX_NICKNAME_CHARS:
+        raise HelplineError("invalid")
+    if age_band not in ("", *AGE_BANDS):
+        raise HelplineError("invalid")
+    if not isinstance(returning_code, str) or len(returning_code) > 64:
+        raise HelplineError("invalid")
+    if not is_open_now(organisation_id):
+        raise HelplineError("closed")
+    session = None
+    if session_token:
+        session = VisitorSession.objects.filter(token_hash=token_hash(session_token),
+                                                organisation_id=organisation_id).first()
+    if session is None:
+        session_token = secrets.token_urlsafe(32)
+        session = VisitorSession.objects.create(organisation_id=organisation_id,
+                                                token_hash=token_hash(session_token))
+    if session.blocked_until and session.blocked_until > timezone.now():
+        raise HelplineError("blocked")
+    open_chat = session.conversations.filter(status__in=OPEN_STATUSES).first()
+    if open_chat is not None:
+        return open_chat, session_token
+    visitor = None
+    if returning_code.strip():
+        visitor = ReturningVisitor.objects.filter(
+            code_hash=code_hash(organisation_id, returning_code)).first()
+    conversation = Conversation.objects.create(
+        organisation_id=organisation_id, session=session, visitor=visitor,
+        returning_claimed=visitor is not None, nickname=nickname.strip(), age_band=age_band,
+        language=language if language in ("nl", "en") else "nl", consent=True)
+    _queue_changed(organisation_id)
+    return conversation, session_token
+
+
+def conversation_for_session(session_token: str, organisation_id: int) -> Conversation | None:
+    """The tab's latest chat, open or just ended (for resume and the returning code)."""
+    if not isinstance(session_token, str) or not session_token or len(session_token) > 100:
+        return None
+    return (Conversation.objects
+            .filter(session__token_hash=token_hash(session_token),
+                    organisation_id=organisation_id)
+            .order_by("-pk").first())
+
+
+@transaction.atomic
+def message_post(*, conversation_id: int, sender: str, text: Any, client_id: Any = "",
+                 actor: Any = None) -> tuple[Message, bool]:
+    """Store a message once per client id; returns (message, created)."""
+    text = clean_text(text)
+    if not isinstance(client_id, str) or len(client_id) > 64:
+        raise HelplineError("malformed")
+    conversation = _lock(conversation_id)
+    if client_id:
+        existing = Message.objects.filter(conversation=conversation, sender=sender,
+                                          client_id=client_id).first()
+        if existing is not None:
+            return existing, False
+    if conversation.status == Conversation.Status.ENDED:
+        raise HelplineError("chat_ended")
+    if sender == Message.Sender.COUNSELLOR:
+        if conversation.status != Conversation.Status.ACTIVE:
+            raise HelplineError("forbidden")
+        if conversation.counsellor_id != getattr(actor, "pk", None):
+            raise HelplineError("forbidden")
+    message = _append(conversation, sender=sender, text=text,
+                      author=actor if sender == Message.Sender.COUNSELLOR else None,
+                      client_id=client_id)
+    return message, True
+
+
+def typing_publish(*, conversation_id: int, sender: str, active: bool) -> None:
+    """Typing is never stored; it goes straight to the other side."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    async_to_sync(layer.group_send)(conversation_group(conversation_id), {
+        "type": "helpline.event",
+        "event": {"type": "typing", "conversation": conversation_id, "sender": sender,
+                  "active": bool(active)}})
+
+
+@transaction.atomic
+def conversation_end(*, conversation_id: int, reason: str, actor: Any = None) -> Conversation:
+    conversation = _lock(conversation_id)
+    if conversation.status == Conversation.Status.ENDED:
+        return conversation
+    was_queued = conversation.status == Conversation.Status.QUEUED
+    if was_queued and reason in (Conversation.EndReason.VISITOR,):
+        reason = Conversation.EndReason.ABANDONED
+    conversation.status = Conversation.Status.ENDED
+    conversation.end_reason = reason
+    conversation.ended_at = timezone.now()
+    conversation.save(update_fields=["status", "end_reason", "ended_at", "updated_at"])
+    if reason == Conversation.EndReason.QUICK_EXIT:
+        _system_line(conversation, lambda: _("The visitor left the chat (quick exit)."))
+    elif reason == Conversation.EndReason.COUNSELLOR:
+        _system_line(conversation, lambda: _("The counsellor ended the chat."))
+    elif reason == Conversation.EndReason.BLOCKED:
+        _system_line(conversation, lambda: _("This chat was ended by the helpline."))
+    else:
+        _system_line(conversation, lambda: _("The visitor ended the chat."))
+    _publish(conversation_group(conversation.pk), _status_event(conversation))
+    _queue_changed(conversation.organisation_id)
+    return conversation
+
+
+@transaction.atomic
+def returning_code_issue(*, conversation_id: int, chosen: str = "") -> str | None:
+    """Give the visitor a code that links later chats (None when already linked).
+
+    The code itself is never stored, only its keyed hash; a chosen code word must be long
+    enough not to collide with someone else's.
+    """
+    conversation = _lock(conversation_id)
+    if conversation.status != Conversation.Status.ENDED:
+        raise HelplineError("forbidden")
+    if conversation.visitor_id is not None:
+        return None
+    if not isinstance(chosen, str) or len(chosen) > 64:
+        raise HelplineError("invalid")
+    if chosen and len(_normalise_code(chosen)) < MIN_CHOSEN_CODE:
+        raise HelplineError("invalid")
+    code = chosen.strip() or "-".join(
+        "".join(secrets.choice(CODE_ALPHABET) for _i in range(4)) for _j in range(3))
+    digest = code_hash(conversation.organisation_id, code)
+    if ReturningVisitor.objects.filter(code_hash=digest).exists():
+        raise HelplineError("invalid")
+    visitor = ReturningVisitor.objects.create(
+        organisation_id=conversation.organisation_id, code_hash=digest,
+        first_seen=timezone.localdate(conversation.queued_at))
+    conversation.visitor = visitor
+    conversation.save(update_fields=["visitor", "updated_at"])
+    Coding.objects.filter(conversation=conversation).update(first_contact=True)
+    return code
+
+
+# --- counsellor side -----------------------------------------------------------------------
+
+def _require(actor: Any, capability: str) -> None:
+    if not helpline_can(actor, capability):
+        raise HelplineError("forbidden")
+
+
+def _own_conversation(actor: Any, conversation_id: int) -> Conversation:
+    conversation = _lock(conversation_id)
+    if conversation.organisation_id != actor.organisation_id:
+        raise HelplineError("not_found")
+    return conversation
+
+
+def pending_coding(actor: Any) -> Coding | None:
+    """An ended chat of this counsellor that still needs its coding."""
+    return (Coding.objects.filter(coded_by_id=actor.pk, complete=False,
+                                  conversation__status=Conversation.Status.ENDED)
+            .order_by("conversation__ended_at").first())
+
+
+def _check_capacity(user: Any) -> None:
+    limit = settings_for(user.organisation_id).max_concurrent_chats
+    active = Conversation.objects.filter(counsellor_id=user.pk,
+                                         status=Conversation.Status.ACTIVE).count()
+    if active >= limit:
+        raise HelplineError("limit_reached")
+
+
+@transaction.atomic
+def availability_set(*, actor: Any, available: bool) -> CounsellorState:
+    _require(actor, COUNSEL)
+    state, _created = CounsellorState.objects.select_for_update().get_or_create(user=actor)
+    if available and not state.available:
+        state.shift_started_at = state.shift_started_at or timezone.now()
+    state.available = bool(available)
+    state.save()
+    _publish(organisation_staff_group(actor.organisation_id), {"type": "queue_changed"})
+    return state
+
+
+@transaction.atomic
+def shift_start(*, actor: Any) -> CounsellorState:
+    """Reset the well-being count: a new shift starts now."""
+    _require(actor, COUNSEL)
+    state, _created = CounsellorState.objects.get_or_create(user=actor)
+    state.shift_started_at = timezone.now()
+    state.save()
+    return state
+
+
+@transaction.atomic
+def conversation_accept(*, conversation_id: int, actor: Any) -> Conversation:
+    _require(actor, COUNSEL)
+    conversation = _own_conversation(actor, conversation_id)
+    if conversation.status != Conversation.Status.QUEUED:
+        raise HelplineError("not_queued")
+    if pending_coding(actor) is not None:
+        raise HelplineError("coding_required")
+    _check_capacity(actor)
+    conversation.status = Conversation.Status.ACTIVE
+    conversation.counsellor = actor
+    conversation.accepted_at = timezone.now()
+    conversation.save(update_fields=["status", "counsellor", "accepted_at", "updated_at"])
+    Coding.objects.get_or_create(
+        conversation=conversation,
+        defaults={"organisation_id": conversation.organisation_id, "coded_by": actor,
+                  "codebook_version": codebook_mod.CURRENT_VERSION,
+                  "chat_date": timezone.localdate(conversation.queued_at),
+                  "first_contact": not conversation.returning_claimed,
+                  "values": {"age_band": conversation.age_band or None}})
+    _system_line(conversation, lambda: _("A counsellor has joined the chat."))
+    record(HelplineAuditEvent.CHAT_ACCEPTED, actor=actor, object_type="helpline_chat",
+           object_id=conversation.pk)
+    _publish(conversation_group(conversation.pk), _status_event(conversation))
+    _queue_changed(conversation.organisation_id)
+    return conversation
+
+
+def _counsellor_of(actor: Any, conversation: Conversation) -> None:
+    if conversation.counsellor_id != actor.pk and not helpline_can(actor, SUPERVISE):
+        raise HelplineError("forbidden")
+
+
+@transaction.atomic
+def conversation_end_by_staff(*, conversation_id: int, actor: Any) -> Conversation:
+    _require(actor, COUNSEL)
+    conversation = _own_conversation(actor, conversation_id)
+    _counsellor_of(actor, conversation)
+    return conversation_end(conversation_id=conversation.pk,
+                            reason=Conversation.EndReason.COUNSELLOR, actor=actor)
+
+
+@transaction.atomic
+def conversation_transfer(*, conversation_id: int, actor: Any, to_user_id: int) -> Conversation:
+    """Hand a live chat to a colleague; the coding draft (one per chat) goes with it."""
+    from zichtbaar.accounts.models import User
+
+    _require(actor, COUNSEL)
+    conversation = _own_conversation(actor, conversation_id)
+    _counsellor_of(actor, conversation)
+    if conversation.status != Conversation.Status.ACTIVE:
+        raise HelplineError("forbidden")
+    target = User.objects.filter(pk=to_user_id, organisation_id=actor.organisation_id,
+                                 is_active=True).first()
+    if (target is None or target.pk == conversation.counsellor_id
+            or not helpline_can(target, COUNSEL)
+            or not CounsellorState.objects.filter(user=target, available=True).exists()):
+        raise HelplineError("not_available")
+    _check_capacity(target)
+    previous = conversation.counsellor_id
+    conversation.counsellor = target
+    conversation.save(update_fields=["counsellor", "updated_at"])
+    Coding.objects.filter(conversation=conversation).update(coded_by=target)
+    _system_line(conversation, lambda: _("Another counsellor has taken over the chat."))
+    record(HelplineAuditEvent.CHAT_TRANSFERRED, actor=actor, object_type="helpline_chat",
+           object_id=conversation.pk, detail={"from": previous, "to": target.pk})
+    _publish(conversation_group(conversation.pk), _status_event(conversation))
+    _queue_changed(conversation.organisation_id)
+    return conversation
+
+
+@transaction.atomic
+def conversation_take_over(*, conversation_id: int, actor: Any) -> Conversation:
+    _require(actor, SUPERVISE)
+    conversation = _own_conversation(actor, conversation_id)
+    if conversation.status != Conversation.Status.ACTIVE:
+        raise HelplineError("forbidden")
+    previous = conversation.counsellor_id
+    conversation.counsellor = actor
+    conversation.save(update_fields=["counsellor", "updated_at"])
+    Coding.objects.filter(conversation=conversation).update(coded_by=actor)
+    _system_line(conversation, lambda: _("Another counsellor has taken over the chat."))
+    record(HelplineAuditEvent.CHAT_TAKEN_OVER, actor=actor, object_type="helpline_chat",
+           object_id=conversation.pk, detail={"from": previous})
+    _publish(conversation_group(conversation.pk), _status_event(conversation))
+    _queue_changed(conversation.organisation_id)
+    return conversation
+
+
+@transaction.atomic
+def conversation_flag_risk(*, conversation_id: int, actor: Any, flag: bool) -> Conversation:
+    """A flagged chat moves to the front of the queue (and stands out in the console)."""
+    _require(actor, COUNSEL)
+    conversation = _own_conversation(actor, conversation_id)
+    conversation.risk_flag = bool(flag)
+    conversation.save(update_fields=["risk_flag", "updated_at"])
+    _publish(conversation_staff_group(conversation.pk), _status_event(conversation))
+    _queue_changed(conversation.organisation_id)
+    return conversation
+
+
+@transaction.atomic
+def note_add(*, conversation_id: int, actor: Any, kind: str, text: Any) -> InternalNote:
+    """Internal note (counsellor) or whisper (supervisor): staff only, never to the visitor."""
+    _require(actor, SUPERVISE if kind == InternalNote.Kind.WHISPER else COUNSEL)
+    text = clean_text(text)
+    conversation = _own_conversation(actor, conversation_id)
+    if kind == InternalNote.Kind.NOTE:
+        _counsellor_of(actor, conversation)
+    note = InternalNote.objects.create(conversation=conversation, kind=kind, author=actor,
+                                       text=text)
+    _publish(conversation_staff_group(conversation.pk), {
+        "type": kind, "conversation": conversation.pk, "id": note.pk, "text": note.text,
+        "author": actor.get_full_name() or actor.get_username(),
+        "at": note.created_at.isoformat()})
+    return note
+
+
+@transaction.atomic
+def session_block(*, conversation_id: int, actor: Any, minutes: int) -> Conversation:
+    """Temporarily block the visitor's tab session and end the chat (abuse control)."""
+    _require(actor, SUPERVISE)
+    if not isinstance(minutes, int) or not 1 <= minutes <= 24 * 60:
+        raise HelplineError("invalid")
+    conversation = _own_conversation(actor, conversation_id)
+    if conversation.session_id is not None:
+        VisitorSession.objects.filter(pk=conversation.session_id).update(
+            blocked_until=timezone.now() + timedelta(minutes=minutes))
+    record(HelplineAuditEvent.SESSION_BLOCKED, actor=actor, object_type="helpline_chat",
+           object_id=conversation.pk, detail={"minutes": minutes})
+    return conversation_end(conversation_id=conversation.pk,
+                            reason=Conversation.EndReason.BLOCKED, actor=actor)
+
+
+def read_along_record(*, conversation_id: int, actor: Any) -> None:
+    record(HelplineAuditEvent.CHAT_READ_ALONG, actor=actor, object_type="helpline_chat",
+           object_id=conversation_id)
+
+
+# --- coding and referral -------------------------------------------------------------------
+
+@transaction.atomic
+def coding_save(*, conversation_id: int, actor: Any, values: Mapping[str, Any],
+                complete: bool) -> tuple[Coding, dict[str, str]]:
+    """Save the coding; with ``complete`` every required field must be valid."""
+    _require(actor, COUNSEL)
+    conversation = _own_conversation(actor, conversation_id)
+    _counsellor_of(actor, conversation)
+    coding = Coding.objects.select_for_update().filter(conversation=conversation).first()
+    if coding is None:
+        coding = Coding(conversation=conversation, organisation_id=conversation.organisation_id,
+                        codebook_version=codebook_mod.CURRENT_VERSION, coded_by=actor,
+                        chat_date=timezone.localdate(conversation.queued_at))
+    book = codebook_mod.load(coding.codebook_version)
+    clean, errors = codebook_mod.validate(values, book)
+    if complete and conversation.status != Conversation.Status.ENDED:
+        errors.setdefault("__all__", "chat_open")
+    if complete and errors:
+        return coding, errors
+    if not complete:
+        errors = {k: v for k, v in errors.items() if v == "invalid"}
+        if errors:
+            return coding, errors
+    coding.values = clean
+    coding.complete = bool(complete)
+    coding.coded_at = timezone.now()
+    coding.save()
+    record(HelplineAuditEvent.CODING_SAVED, actor=actor, object_type="helpline_chat",
+           object_id=conversation.pk,
+           detail={"complete": coding.complete, "codebook": coding.codebook_version})
+    return coding, {}
+
+
+@transaction.atomic
+def referral_consent_record(*, conversation_id: int, actor: Any, consent: bool) -> Conversation:
+    _require(actor, COUNSEL)
+    conversation = _own_conversation(actor, conversation_id)
+    _counsellor_of(actor, conversation)
+    conversation.referral_consent = bool(consent)
+    conversation.save(update_fields=["referral_consent", "updated_at"])
+    return conversation
+
+
+@transaction.atomic
+def referral_create(*, conversation_id: int, actor: Any, referred_to: Sequence[str]) -> Any:
+    """A referral made with the visitor's consent: coded fields only, announced after commit."""
+    from .models import Referral
+
+    _require(actor, COUNSEL)
+    conversation = _own_conversation(actor, conversation_id)
+    _counsellor_of(actor, conversation)
+    if not conversation.referral_consent:
+        raise HelplineError("no_consent")
+    coding = Coding.objects.filter(conversation=conversation).first()
+    if coding is None or not coding.complete:
+        raise HelplineError("coding_incomplete")
+    allowed = codebook_mod.load(coding.codebook_version).field("referral_made").values
+    targets = sorted(set(referred_to))
+    if not targets or any(t not in allowed for t in targets):
+        raise HelplineError("invalid")
+    referral = Referral.objects.create(
+        conversation=conversation, organisation_id=conversation.organisation_id,
+        codebook_version=coding.codebook_version, coding=dict(coding.values),
+        referred_to=targets, consent=True, created_by=actor)
+    record(HelplineAuditEvent.REFERRAL_CREATED, actor=actor, object_type="helpline_referral",
+           object_id=referral.pk, detail={"chat": conversation.pk, "referred_to": targets})
+    payload = {"referral_id": referral.pk, "organisation_id": referral.organisation_id,
+               "coding": dict(referral.coding), "codebook_version": referral.codebook_version,
+               "referred_to": list(targets), "consent": True, "actor_id": actor.pk}
+    transaction.on_commit(lambda: referral_created.send(sender="helpline", **payload))
+    return referral
+
+
+# --- organisation settings -----------------------------------------------------------------
+
+@transaction.atomic
+def canned_response_save(*, actor: Any, title: str, text: str,
+                         pk: int | None = None) -> CannedResponse:
+    from .access import MANAGE
+
+    _require(actor, MANAGE)
+    item = (CannedResponse.objects.filter(pk=pk, organisation_id=actor.organisation_id).first()
+            if pk else CannedResponse(organisation_id=actor.organisation_id))
+    if item is None:
+        raise HelplineError("not_found")
+    item.title, item.text = title, text
+    item.save()
+    return item
+
+
+@transaction.atomic
+def canned_response_delete(*, actor: Any, pk: int) -> None:
+    from .access import MANAGE
+
+    _require(actor, MANAGE)
+    CannedResponse.objects.filter(pk=pk, organisation_id=actor.organisation_id).delete()
+
+
+@transaction.atomic
+def settings_update(*, actor: Any, max_concurrent_chats: int, retention_days: int,
+                    always_open: bool, opening_hours: dict[str, Any]) -> HelplineSettings:
+    from .access import MANAGE
+
+    _require(actor, MANAGE)
+    config = settings_for(actor.organisation_id)
+    config.max_concurrent_chats = max_concurrent_chats
+    config.retention_days = retention_days
+    config.always_open = always_open
+    config.opening_hours = opening_hours
+    config.save()
+    record(HelplineAuditEvent.SETTINGS_CHANGED, actor=actor, object_type="helpline_settings",
+           object_id=config.pk, detail={"max_concurrent_chats": max_concurrent_chats,
+                                        "retention_days": retention_days})
+    return config
+
+
+# --- retention -----------------------------------------------------------------------------
+
+def transcripts_delete_expired(*, now: datetime | None = None) -> dict[str, int]:
+    """Delete transcripts (messages, notes, nickname) past each organisation's retention.
+
+    Codings, referrals and returning-visitor hashes stay: they carry the counts.
+    Open chats are never touched.
+    """
+    now = now or timezone.now()
+    totals = {"conversations": 0, "messages": 0}
+    for config in HelplineSettings.objects.all():
+        cutoff = now - timedelta(days=config.retention_days)
+        expired = Conversation.objects.filter(
+            organisation_id=config.organisation_id, status=Conversation.Status.ENDED,
+            ended_at__lt=cutoff, transcript_deleted_at__isnull=True)
+        for conversation_id in expired.values_list("pk", flat=True):
+            with transaction.atomic():
+                deleted, _detail = Message.objects.filter(
+                    conversation_id=conversation_id).delete()
+                InternalNote.objects.filter(conversation_id=conversation_id).delete()
+                Conversation.objects.filter(pk=conversation_id).update(
+                    transcript_deleted_at=now, nickname="")
+                record(HelplineAuditEvent.TRANSCRIPT_DELETED, actor=None,
+                       object_type="helpline_chat", object_id=conversation_id,
+                       organisation_id=config.organisation_id,
+                       purpose="retention", detail={"messages": deleted,
+                                                    "retention_days": config.retention_days})
+            totals["conversations"] += 1
+            totals["messages"] += deleted
+    return totals

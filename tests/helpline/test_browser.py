@@ -1,0 +1,123 @@
+"""Visitor and counsellor in two browser contexts against a real ASGI server (uvicorn).
+
+A message goes both ways, quick exit leaves no history entry and no storage and ends the
+chat for the counsellor, who then codes it; the statistics page counts it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from django.core.management import call_command
+
+from zichtbaar.helpline.models import Coding, Conversation
+
+from .conftest import session_cookie
+from .servers import free_port
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+NEUTRAL = "https://www.buienradar.nl/"
+
+
+@pytest.fixture
+def asgi_server(db) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    import uvicorn
+
+    call_command("collectstatic", "--no-input", "-v", "0")
+    from zichtbaar.project import asgi
+
+    asgi = importlib.reload(asgi)  # static files are scanned when the app is built
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(asgi.application, host="127.0.0.1", port=port,
+                                           lifespan="off", access_log=False,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_visitor_and_counsellor_chat_quick_exit_coding_and_stats(
+        browser, asgi_server, helpline, counsellor) -> None:  # type: ignore[no-untyped-def]
+    errors: list[str] = []
+    staff_context = browser.new_context(locale="nl-NL")
+    cookie = session_cookie(counsellor).decode().split("=", 1)[1]
+    staff_context.add_cookies([{"name": "zb_session", "value": cookie, "url": asgi_server}])
+    staff = staff_context.new_page()
+    staff.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    staff.goto(f"{asgi_server}/helpline/")
+    staff.get_by_label("Beschikbaar voor chats").check()
+
+    visitor_context = browser.new_context(locale="nl-NL")
+    visitor_context.route(f"{NEUTRAL}**", lambda route: route.fulfill(
+        body="<title>Weer</title>neutraal", content_type="text/html"))
+    visitor = visitor_context.new_page()
+    visitor.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    visitor.goto(f"{asgi_server}/chat/{helpline.slug}/")
+    assert visitor.title() == "Chat"
+    visitor.get_by_role("button", name="Chat starten").click()
+    visitor.get_by_role("alert").filter(has_text="akkoord").wait_for()  # consent first
+    visitor.get_by_label("Schuilnaam").fill("<img src=x onerror=alert(1)>")
+    visitor.get_by_label("hulpverleners mijn berichten lezen").check()
+    visitor.get_by_role("button", name="Chat starten").click()
+    visitor.get_by_text("Je bent nummer 1 in de wachtrij").wait_for()
+    visitor.get_by_label("Je bericht").fill("Hoi, <b>mag</b> ik iets vragen?")
+    visitor.get_by_role("button", name="Versturen").click()
+
+    staff.get_by_role("button", name="Aannemen: <img src=x onerror=alert(1)>").click()
+    panel = staff.locator(".chat-panel")
+    panel.get_by_text("Hoi, <b>mag</b> ik iets vragen?").wait_for()
+    panel.get_by_label("Bericht").fill("Natuurlijk. Ben je nu veilig?")
+    panel.get_by_role("button", name="Versturen").click()
+    visitor.get_by_text("Natuurlijk. Ben je nu veilig?").wait_for()
+    visitor.get_by_text("Je chat met een hulpverlener.").wait_for()
+
+    visitor.evaluate("localStorage.setItem('probe', '1'); sessionStorage.setItem('probe', '1')")
+    visitor.keyboard.press("Escape")
+    visitor.wait_for_url(f"{NEUTRAL}**")
+    visitor.go_back()
+    assert "/chat/" not in visitor.url  # the chat page was replaced, not pushed
+    check = visitor_context.new_page()
+    check.goto(f"{asgi_server}/chat/{helpline.slug}/veilig-browsen/")
+    assert check.evaluate("localStorage.length + sessionStorage.length") == 0
+
+    panel.get_by_text("De bezoeker heeft de chat verlaten (snel weg).").wait_for()
+    conversation = Conversation.objects.get()
+    assert (conversation.status, conversation.end_reason) == ("ended", "quick_exit")
+    panel.get_by_role("link", name="Deze chat coderen").click()
+    staff.get_by_label("Hulpvraag over mensenhandel").select_option("yes")
+    staff.get_by_label("Wie chat er").select_option("victim")
+    staff.get_by_label("Leeftijd").select_option("16_17")
+    staff.get_by_label("Gender").select_option("girl_woman")
+    staff.get_by_label("Risiconiveau").select_option("medium")
+    staff.get_by_label("Seksueel").check()
+    staff.get_by_role("button", name="Codering afronden").click()
+    staff.wait_for_url(f"{asgi_server}/helpline/")
+    assert Coding.objects.get().complete
+
+    supervisor_context = browser.new_context(locale="nl-NL")
+    from zichtbaar.accounts.roles import Role
+    from zichtbaar.accounts.services import totp_device_create_confirmed, user_create
+
+    boss = user_create(username="chef", password=None, organisation=helpline,
+                       roles={Role.SUPERVISOR})
+    totp_device_create_confirmed(user=boss)
+    supervisor_context.add_cookies([{"name": "zb_session", "url": asgi_server,
+                                     "value": session_cookie(boss).decode().split("=", 1)[1]}])
+    stats = supervisor_context.new_page()
+    stats.goto(f"{asgi_server}/helpline/stats/")
+    assert stats.locator("#stat-chats").inner_text() == "<5"
+    assert stats.locator("#stat-trafficking").inner_text() == "<5"
+    assert errors == []
+    for context in (staff_context, visitor_context, supervisor_context):
+        context.close()
