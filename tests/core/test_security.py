@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.urls import reverse
 
 from zichtbaar.accounts.roles import Role
 
@@ -44,3 +45,23 @@ def test_session_cookie_is_http_only_and_strict(client, make_user) -> None:  # t
     cookie = response.cookies["zb_session"]
     assert cookie["httponly"]
     assert cookie["samesite"] == "Strict"
+
+
+def test_navigation_leaves_out_parts_of_another_kind_of_organisation(make_org, make_user) -> None:  # type: ignore[no-untyped-def]
+    """A researcher of a research institute has no helpline; the menu must not offer one."""
+    from zichtbaar.accounts.roles import OrganisationType, Role
+    from zichtbaar.core.navigation import items
+
+    from ..conftest import verified_client
+
+    assert any(item.url_name == "helpline:stats" for item in items())
+    ngo = make_org("Hulplijn Nav", OrganisationType.CARE_NGO)
+    institute = make_org("Onderzoek Nav", OrganisationType.RESEARCH)
+    in_ngo = verified_client(make_user(Role.RESEARCHER, ngo, password=None)).get("/")
+    in_institute = verified_client(make_user(Role.RESEARCHER, institute, password=None)).get("/")
+    urls_ngo = {i["url"] for i in in_ngo.context["nav_items"]}
+    urls_institute = {i["url"] for i in in_institute.context["nav_items"]}
+    stats = reverse("helpline:stats")
+    assert stats in urls_ngo
+    assert stats not in urls_institute
+    assert reverse("estimate:list") in urls_institute  # researchers keep what they may use

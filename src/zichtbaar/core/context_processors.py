@@ -14,11 +14,13 @@ def navigation_items(request: HttpRequest) -> list[dict[str, Any]]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.is_verified():
         return []
+    organisation = getattr(user, "organisation", None)
+    organisation_type = getattr(organisation, "type", None)
     return [
         {"label": item.label, "url": reverse(item.url_name),
          "current": request.path == reverse(item.url_name)}
         for item in nav_registry.items()
-        if has_capability(user, item.capability)
+        if has_capability(user, item.capability) and item.shown_to(organisation_type)
     ]
 
 

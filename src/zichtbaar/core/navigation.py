@@ -13,6 +13,12 @@ class NavItem:
     url_name: str
     capability: str
     order: int = 100
+    # Organisation types the entry is for (None: every type). A capability is per role; some
+    # parts only exist for one kind of organisation (a helpline's console for a care NGO).
+    organisation_types: frozenset[str] | None = None
+
+    def shown_to(self, organisation_type: str | None) -> bool:
+        return self.organisation_types is None or organisation_type in self.organisation_types
 
 
 _ITEMS: list[NavItem] = []
