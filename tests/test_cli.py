@@ -84,6 +84,12 @@ def test_demo_prepares_database_and_audit_chain_verifies(tmp_path: Path) -> None
     assert verify.returncode == 0 and "intact" in verify.stdout
     code = run(["totp", "counsellor"], env)
     assert code.returncode == 0 and code.stdout.strip().isdigit()
+    # The same database with another field key: a clear sentence, not a traceback.
+    wrong_key = {**env, "ZICHTBAAR_FIELD_KEY": Fernet.generate_key().decode()}
+    refused = run(["demo", "--no-serve"], wrong_key)
+    assert refused.returncode == 2
+    assert "encrypted with another field key" in refused.stderr
+    assert "Traceback" not in refused.stderr
 
 
 def test_totp_demo_tool_is_disabled_in_production(tmp_path: Path) -> None:

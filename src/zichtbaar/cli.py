@@ -245,7 +245,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         module = importlib.import_module(LIBRARY_COMMANDS[argv[0]])
         return int(module.main(argv[1:]) or 0)
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except Exception as exc:
+        if type(exc).__name__ != "DecryptionError":
+            raise
+        print("The database holds data encrypted with another field key. Set "
+              "ZICHTBAAR_FIELD_KEY to the key it was written with (keys are kept in the data "
+              "folder in development), or use a fresh database.", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
