@@ -47,7 +47,7 @@ from scipy.optimize import linprog
 from scipy.special import gammaln
 
 from .histories import COUNT_NAMES, InputError
-from .loglinear import EstimationError
+from .loglinear import EstimationError, newton_poisson, poisson_deviance
 
 try:  # optional: keeps BLAS to one thread (see _one_blas_thread)
     from threadpoolctl import threadpool_limits
@@ -531,40 +531,15 @@ class _Fit:
         return dict(zip(self.names, map(float, self.beta), strict=True))
 
 
-def _deviance(y: np.ndarray, mu: np.ndarray) -> float:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ylogy = np.where(y > 0, y * np.log(y / mu), 0.0)
-    return float(2 * np.sum(ylogy - (y - mu)))
+_deviance = poisson_deviance
 
 
 def _newton(X: np.ndarray, y: np.ndarray, beta: np.ndarray | None, *,
             maxit: int = 100, tol: float = 1e-11) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Poisson MLE by Newton with step halving (as :func:`.loglinear.newton_poisson`),
-    warm-started, because EM calls it hundreds of times from nearby points."""
-    if beta is None:
-        beta = np.linalg.lstsq(X, np.log(y + 0.5), rcond=None)[0]
-    mu = np.exp(np.clip(X @ beta, -700, 700))
-    dev = _deviance(y, mu)
-    for _ in range(maxit):
-        grad = X.T @ (y - mu)
-        hess = (X.T * mu) @ X
-        try:
-            step = np.linalg.solve(hess, grad)
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(hess, grad, rcond=None)[0]
-        t = 1.0
-        for _ in range(30):
-            nb = beta + t * step
-            nmu = np.exp(np.clip(X @ nb, -700, 700))
-            ndev = _deviance(y, nmu)
-            if np.isfinite(ndev) and ndev <= dev + 1e-12 * (abs(dev) + 1):
-                break
-            t /= 2
-        change = abs(ndev - dev) / (abs(ndev) + 0.1)
-        beta, mu, dev = nb, nmu, ndev
-        if change < tol and np.max(np.abs(t * step)) < 1e-6:
-            return beta, mu, True
-    return beta, mu, False
+    """Poisson MLE (:func:`.loglinear.newton_poisson`), warm-started from ``beta`` because EM
+    calls it hundreds of times from nearby points."""
+    beta, mu, converged, _ = newton_poisson(X, y, beta, tol=tol, maxit=maxit)
+    return beta, mu, converged
 
 
 class _Model:

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -71,6 +72,31 @@ class InputWarning:
     def to_dict(self) -> dict[str, object]:
         return {"code": self.code, "message": self.message, "column": self.column,
                 **dict(self.details)}
+
+
+def history_arrays(
+    patterns: Any, counts: Any, lists: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Patterns (rows × lists) and counts as float arrays of matching shape, or InputError.
+
+    Shared by the array entry points (Rcapture models, LCMCR) that take histories without a
+    :class:`CaptureHistories`.
+    """
+    try:
+        pat = np.asarray(patterns, dtype=float)
+        cnt = np.asarray(counts, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(
+            "bad_shape", "Capture histories must be numbers: 0/1 per list and a count."
+        ) from None
+    if pat.ndim != 2 or pat.shape[0] == 0:
+        raise InputError("empty", "There are no capture histories (one row per history).")
+    m, k = pat.shape
+    if cnt.shape != (m,):
+        raise InputError("bad_shape", f"There are {m} capture histories but {cnt.size} counts.")
+    if len(lists) != k:
+        raise InputError("bad_shape", f"There are {len(lists)} list names for {k} list columns.")
+    return pat, cnt
 
 
 def _bits(patterns: np.ndarray) -> np.ndarray:

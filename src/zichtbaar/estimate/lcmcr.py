@@ -38,7 +38,7 @@ import numpy as np
 
 from zichtbaar import __version__
 
-from .histories import InputError
+from .histories import InputError, history_arrays
 from .loglinear import EstimationError
 
 __all__ = ["DEFAULT_BURNIN", "DEFAULT_THINNING", "LCMCRResult", "lcmcr", "lcmcr_from"]
@@ -175,20 +175,8 @@ def _check(
     patterns: Any, counts: Any, lists: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Validate and aggregate: one row per distinct observed history (``InputError``)."""
-    try:
-        pat = np.asarray(patterns, dtype=float)
-        cnt = np.asarray(counts, dtype=float)
-    except (TypeError, ValueError):
-        raise InputError(
-            "bad_shape", "Capture histories must be numbers: 0/1 per list and a count."
-        ) from None
-    if pat.ndim != 2 or pat.shape[0] == 0:
-        raise InputError("empty", "There are no capture histories (one row per history).")
+    pat, cnt = history_arrays(patterns, counts, lists)
     m, k = pat.shape
-    if cnt.shape != (m,):
-        raise InputError("bad_shape", f"There are {m} capture histories but {cnt.size} counts.")
-    if len(lists) != k:
-        raise InputError("bad_shape", f"There are {len(lists)} list names for {k} list columns.")
     if k < 2:
         raise InputError("too_few_lists", f"At least two lists are needed; found {k}.",
                          n_lists=k)

@@ -38,7 +38,7 @@ from scipy import optimize, special, stats
 
 from zichtbaar import __version__
 
-from .histories import InputError
+from .histories import InputError, history_arrays
 from .loglinear import EstimationError
 
 __all__ = [
@@ -287,24 +287,8 @@ def _full_table(patterns: Any, counts: Any, lists: Sequence[str]) -> _Table:
     Every problem is an :class:`InputError` with the code the CLI and web page translate
     (``messages.py``); ``row`` is the 1-based position of the offending history.
     """
-    try:
-        pat = np.asarray(patterns, dtype=float)
-        cnt = np.asarray(counts, dtype=float)
-    except (TypeError, ValueError):
-        raise InputError(
-            "bad_shape", "Capture histories must be numbers: 0/1 per list and a count."
-        ) from None
-    if pat.ndim != 2 or pat.shape[0] == 0:
-        raise InputError("empty", "There are no capture histories (one row per history).")
+    pat, cnt = history_arrays(patterns, counts, lists)
     m, k = pat.shape
-    if cnt.shape != (m,):
-        raise InputError(
-            "bad_shape", f"There are {m} capture histories but {cnt.size} counts."
-        )
-    if len(lists) != k:
-        raise InputError(
-            "bad_shape", f"There are {len(lists)} list names for {k} list columns."
-        )
     if len(set(lists)) != len(lists):
         dup = next(name for name in lists if list(lists).count(name) > 1)
         raise InputError("duplicate_column", f"List {dup!r} appears twice.", column=str(dup))
