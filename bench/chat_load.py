@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -90,12 +91,15 @@ def reset_chats() -> None:
     CounsellorState.objects.all().delete()
 
 
-def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_server(port: int, env: dict[str, str], workers: int = 1) -> subprocess.Popen[bytes]:
+    """As ``zichtbaar serve --workers N`` runs it (several workers need the Redis layer)."""
     code = ("import uvicorn; uvicorn.run('zichtbaar.project.asgi:application', "
             f"host='127.0.0.1', port={port}, lifespan='off', access_log=False, "
-            "log_level='warning')")
-    return subprocess.Popen([sys.executable, "-c", code], env={**os.environ, **env},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            f"log_level='warning', workers={workers})")
+    log = Path(env["ZICHTBAAR_DATA_DIR"]) / "server.log"  # errors only (log level warning)
+    with log.open("ab") as handle:
+        return subprocess.Popen([sys.executable, "-c", code], env={**os.environ, **env},
+                                stdout=handle, stderr=subprocess.STDOUT)
 
 
 async def wait_up(port: int) -> None:
@@ -109,8 +113,23 @@ async def wait_up(port: int) -> None:
     raise RuntimeError("server did not start")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children so far (Linux /proc)."""
+    total = 0.0
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            pids.append(int(line))
+    for one in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 async def run_chat_load(port: int, cookies: list[str], pairs: int, seconds: float,
-                        rate: float) -> dict[str, float]:
+                        rate: float, server_pid: int = 0,
+                        profile: str = "") -> dict[str, float]:
     import websockets
 
     origin = f"http://127.0.0.1:{port}"
@@ -135,10 +154,35 @@ async def run_chat_load(port: int, cookies: list[str], pairs: int, seconds: floa
             if started is not None:
                 latencies.append(time.perf_counter() - started)
 
+    chat_of_staff: dict[int, list[int]] = {}
+    accepted: set[int] = set()
+    all_accepted = asyncio.Event()
+
+    async def staff_reader(index: int, ws) -> None:  # type: ignore[no-untyped-def]
+        async for raw in ws:
+            frame = json.loads(raw)
+            if frame["type"] == "message" and frame["sender"] == "visitor":
+                on_message(1_000_000 + frame["conversation"], frame, "v")
+            elif frame["type"] == "chat":
+                accepted.add(frame["conversation"])
+                if len(accepted) == pairs:
+                    all_accepted.set()
+
+    async def visitor_reader(conversation: int, ws) -> None:  # type: ignore[no-untyped-def]
+        async for raw in ws:
+            frame = json.loads(raw)
+            if frame["type"] == "message" and frame["sender"] == "counsellor":
+                on_message(conversation, frame, "c")
+
+    # Every socket is read from the moment it opens: an unread socket stops answering the
+    # server's pings (the client's queue fills) and the server rightly drops it.
+    setup_started = time.perf_counter()
+    tasks = []
     staff_sockets = []
     for cookie in cookies:
         ws = await websockets.connect(f"{base}/ws/helpline/staff/", max_size=None,
                                       additional_headers={"Origin": origin, "Cookie": cookie})
+        tasks.append(asyncio.create_task(staff_reader(len(staff_sockets), ws)))
         await ws.send(json.dumps({"type": "availability", "available": True}))
         staff_sockets.append(ws)
     visitors = []
@@ -150,26 +194,18 @@ async def run_chat_load(port: int, cookies: list[str], pairs: int, seconds: floa
             frame = json.loads(await ws.recv())
             if frame["type"] == "started":
                 visitors.append((ws, frame["conversation"]))
+                tasks.append(asyncio.create_task(visitor_reader(frame["conversation"], ws)))
                 break
-    chat_of_staff: dict[int, list[int]] = {}
     for index, (_ws, conversation) in enumerate(visitors):
         staff_index = index // CHATS_PER_COUNSELLOR
         chat_of_staff.setdefault(staff_index, []).append(conversation)
         await staff_sockets[staff_index].send(json.dumps(
             {"type": "accept", "conversation": conversation}))
+    # Measure the steady phase only: every chat accepted and the queue refreshes settled.
+    await asyncio.wait_for(all_accepted.wait(), timeout=300)
+    setup = time.perf_counter() - setup_started
+    await asyncio.sleep(3)  # let the queue refreshes caused by the accepts finish
     stop = asyncio.Event()
-
-    async def staff_reader(index: int, ws) -> None:  # type: ignore[no-untyped-def]
-        async for raw in ws:
-            frame = json.loads(raw)
-            if frame["type"] == "message" and frame["sender"] == "visitor":
-                on_message(1_000_000 + frame["conversation"], frame, "v")
-
-    async def visitor_reader(conversation: int, ws) -> None:  # type: ignore[no-untyped-def]
-        async for raw in ws:
-            frame = json.loads(raw)
-            if frame["type"] == "message" and frame["sender"] == "counsellor":
-                on_message(conversation, frame, "c")
 
     async def visitor_writer(conversation: int, ws) -> None:  # type: ignore[no-untyped-def]
         n = 0
@@ -182,8 +218,11 @@ async def run_chat_load(port: int, cookies: list[str], pairs: int, seconds: floa
             await asyncio.sleep(1 / rate)
 
     async def staff_writer(index: int, ws) -> None:  # type: ignore[no-untyped-def]
+        """The counsellor's chats each at their own moment, as people type (no bursts)."""
         n = 0
         chats = chat_of_staff.get(index, [])
+        gap = 1 / rate / max(1, len(chats))
+        await asyncio.sleep(gap * (index % 10) / 10)
         while not stop.is_set():
             for conversation in chats:
                 n += 1
@@ -191,18 +230,27 @@ async def run_chat_load(port: int, cookies: list[str], pairs: int, seconds: floa
                 sent[text] = time.perf_counter()
                 await ws.send(json.dumps({"type": "message", "conversation": conversation,
                                           "text": text, "client_id": text}))
-            await asyncio.sleep(1 / rate)
+                await asyncio.sleep(gap)
 
-    await asyncio.sleep(2)  # let accepts settle
-    tasks = [asyncio.create_task(staff_reader(i, ws)) for i, ws in enumerate(staff_sockets)]
-    tasks += [asyncio.create_task(visitor_reader(c, ws)) for ws, c in visitors]
     writers = [asyncio.create_task(visitor_writer(c, ws)) for ws, c in visitors]
     writers += [asyncio.create_task(staff_writer(i, ws)) for i, ws in enumerate(staff_sockets)]
+    spy = None
+    if profile and server_pid:  # sample the server during the steady phase only
+        spy = subprocess.Popen(
+            [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(server_pid),
+             "--subprocesses", "--duration", str(int(seconds)), "--rate", "200",
+             "--format", "raw", "-o", profile],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     started = time.perf_counter()
+    cpu_client, cpu_server = time.process_time(), cpu_seconds(server_pid)
     await asyncio.sleep(seconds)
-    stop.set()
-    await asyncio.gather(*writers, return_exceptions=True)
+    stop.set()  # writers send nothing after this
     elapsed = time.perf_counter() - started
+    await asyncio.gather(*writers, return_exceptions=True)
+    cpu_client = (time.process_time() - cpu_client) / elapsed * 100
+    cpu_server = (cpu_seconds(server_pid) - cpu_server) / elapsed * 100
+    if spy is not None:
+        spy.wait()
     await asyncio.sleep(5)  # grace period for in-flight messages
     for task in tasks:
         task.cancel()
@@ -212,7 +260,8 @@ async def run_chat_load(port: int, cookies: list[str], pairs: int, seconds: floa
     return {"sent": len(sent), "delivered": len(received_ids), "lost": lost,
             "duplicates": duplicates, "msg_per_s": len(received_ids) / elapsed,
             "p50": percentile(latencies, .5) * 1000, "p95": percentile(latencies, .95) * 1000,
-            "p99": percentile(latencies, .99) * 1000}
+            "p99": percentile(latencies, .99) * 1000,
+            "cpu_client": cpu_client, "cpu_server": cpu_server, "setup": setup}
 
 
 ECHO = """
@@ -260,9 +309,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--rate", type=float, default=0.5, help="messages/s per side per chat")
     parser.add_argument("--layers", default="memory,redis")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server processes for the Redis layer (memory always uses 1)")
+    parser.add_argument("--profile", default="",
+                        help="folder for py-spy samples of the server's steady phase")
     args = parser.parse_args()
     sizes = [int(n) for n in args.pairs.split(",")]
     data_dir = tempfile.mkdtemp(prefix="zb-bench-")
+    print(f"server log: {data_dir}/server.log", flush=True)
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
     cookies = prepare_database(database_url, data_dir,
                                -(-max(sizes) // CHATS_PER_COUNSELLOR))
@@ -275,7 +329,7 @@ def main() -> None:
            "ZICHTBAAR_LINKAGE_KEY": (secrets_dir / "linkage_key").read_text().strip(),
            "ALLOWED_HOSTS": "127.0.0.1", "ZICHTBAAR_SSL_REDIRECT": "false"}
     print(f"{'server':<14}{'N':>6}{'msg/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-          f"{'lost':>7}{'dup':>6}")
+          f"{'lost':>7}{'dup':>6}{'cpu cl%':>9}{'cpu sv%':>9}", flush=True)
     for n in sizes:
         echo_port = 18800
         echo = subprocess.Popen([sys.executable, "-c", ECHO, str(echo_port)])
@@ -284,25 +338,31 @@ def main() -> None:
         echo.terminate()
         echo.wait()
         print(f"{'echo baseline':<14}{n:>6}{base['msg_per_s']:>9.0f}{base['p50']:>9.1f}"
-              f"{base['p95']:>9.1f}{base['p99']:>9.1f}{'-':>7}{'-':>6}")
+              f"{base['p95']:>9.1f}{base['p99']:>9.1f}{'-':>7}{'-':>6}", flush=True)
         for layer in args.layers.split(","):
             layer_env = dict(env, REDIS_URL=REDIS_URL) if layer == "redis" else dict(env)
             if layer != "redis":
                 layer_env["REDIS_URL"] = ""
             port = 18810
-            server = start_server(port, layer_env)
+            workers = args.workers if layer == "redis" else 1
+            server = start_server(port, layer_env, workers)
+            profile = (str(Path(args.profile) / f"{layer}-{n}.txt") if args.profile else "")
             try:
                 asyncio.run(wait_up(port))
                 result = asyncio.run(run_chat_load(port, cookies[: -(-n // CHATS_PER_COUNSELLOR)],
-                                                   n, args.seconds, args.rate))
+                                                   n, args.seconds, args.rate, server.pid,
+                                                   profile))
             finally:
                 server.terminate()
                 server.wait()
                 reset_chats()
-            print(f"{'chat/' + layer:<14}{n:>6}{result['msg_per_s']:>9.0f}{result['p50']:>9.1f}"
+            label = f"chat/{layer}" + (f"x{workers}" if workers > 1 else "")
+            print(f"{label:<14}{n:>6}{result['msg_per_s']:>9.0f}{result['p50']:>9.1f}"
                   f"{result['p95']:>9.1f}{result['p99']:>9.1f}{result['lost']:>7}"
-                  f"{result['duplicates']:>6}   p99 ratio to echo: "
-                  f"{result['p99'] / max(base['p99'], 1e-6):.1f}x")
+                  f"{result['duplicates']:>6}{result['cpu_client']:>9.0f}"
+                  f"{result['cpu_server']:>9.0f}   p99 ratio to echo: "
+                  f"{result['p99'] / max(base['p99'], 1e-6):.1f}x; setup {result['setup']:.0f} s",
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ ALL = frozenset(Role)
 DESK = frozenset({R.ANALYST, R.SUPERVISOR, R.ADMIN})
 SUBMIT = frozenset({R.ANALYST, R.SUPERVISOR, R.ADMIN, R.PARTNER, R.COORDINATOR, R.COUNSELLOR})
 INBOX = frozenset({R.PARTNER, R.COORDINATOR, R.ANALYST, R.SUPERVISOR, R.ADMIN})
+RIGHTS = frozenset({R.ADMIN, R.SUPERVISOR})
 SIDES = ("own", "other", "partner")
 
 
@@ -55,6 +56,12 @@ MATRIX = [
     ViewRule("duplicates", "/hub/dubbelen/", everywhere(frozenset({R.ANALYST}))),
     ViewRule("capture histories", "/hub/vangstgeschiedenissen/",
              everywhere(frozenset({R.ANALYST, R.RESEARCHER}))),
+    # Rights and retention exist only at a desk; the police's admin gets a 403.
+    ViewRule("retention", "/hub/bewaartermijnen/", {"own": frozenset({R.ADMIN}),
+                                                    "other": frozenset({R.ADMIN})}),
+    ViewRule("rights", "/hub/rechten/", {"own": RIGHTS, "other": RIGHTS}),
+    ViewRule("person rights", "/hub/rechten/personen/{person}/", {"own": RIGHTS},
+             {"other": RIGHTS}),
 ]
 
 
@@ -76,7 +83,7 @@ def records(world):  # type: ignore[no-untyped-def]
                                                  b"%PDF-1.4\n%%EOF")])
     handover = services.handover_create(actor=None, signal=signal, partner=world.police)
     return {"signal": signal.pk, "attachment": signal.attachments.get().pk,
-            "handover": handover.pk}
+            "handover": handover.pk, "person": signal.persons.get().pk}
 
 
 @pytest.fixture
@@ -118,3 +125,36 @@ def test_public_pages_are_open(db) -> None:  # type: ignore[no-untyped-def]
     assert Client().get("/melden/").status_code == 200
     assert Client().get("/melden/aanvullen/").status_code == 200
     assert Client().get("/api/v1/schema/").status_code == 200
+
+
+def test_rights_actions_on_another_desks_records_are_404(records, side_org, staff_client) -> None:  # type: ignore[no-untyped-def]
+    from zichtbaar.hub import rights
+    from zichtbaar.hub.models import Person
+
+    client = staff_client(R.ADMIN, side_org("other"))
+    person = Person.objects.get(pk=records["person"])
+    for url, data in [(f"/hub/rechten/personen/{person.pk}/inzage/",
+                       {"purpose": "x", "format": "json"}),
+                      (f"/hub/rechten/personen/{person.pk}/wissen/", {"note": "x"})]:
+        assert client.post(url, data).status_code == 404, url
+    from zichtbaar.hub.models import Handover
+
+    services.handover_report_outcome(actor=None, handover=Handover.objects.get(
+        pk=records["handover"]), outcome="no_action")
+    own_admin = staff_client(R.ADMIN, person.signal.organisation)
+    own_admin.post(f"/hub/rechten/personen/{person.pk}/wissen/", {"note": "Verzoek"})
+    request = rights.ErasureRequest.objects.get()
+    assert request.state == "pending"
+    answer = client.post(f"/hub/rechten/verzoeken/{request.pk}/", {"decision": "approve"})
+    assert answer.status_code == 404
+    request.refresh_from_db()
+    assert request.state == "pending"
+
+
+def test_desk_only_entries_are_not_in_other_admins_navigation(world, staff_client) -> None:  # type: ignore[no-untyped-def]
+    desk = staff_client(R.ADMIN, world.desk).get("/").content.decode()
+    police = staff_client(R.ADMIN, world.police).get("/").content.decode()
+    for url in ("/hub/codeboek/", "/hub/routering/", "/hub/rechten/", "/hub/bewaartermijnen/"):
+        assert f'href="{url}"' in desk, url
+        assert f'href="{url}"' not in police, url
+    assert 'href="/hub/afspraken/"' in police  # agreements are for every organisation

@@ -88,6 +88,9 @@ def test_idempotency_key_makes_retries_safe(world, token) -> None:  # type: igno
     ({**BODY, "description": "x" * 6000}, "description"),
     ({"municipality": "x"}, "description"),
     ({**BODY, "received_at": "2999-01-01T00:00:00Z"}, "received_at"),
+    # Found by the schemathesis run: a year-745 time came back with a local-mean-time offset.
+    ({**BODY, "received_at": "0745-09-03T04:20:27-13:48"}, "received_at"),
+    ({**BODY, "recruitment_method": "pigeon"}, "recruitment_method"),
 ])
 def test_bad_input_gets_a_400_with_field_errors(world, token, body, field) -> None:  # type: ignore[no-untyped-def]
     response = call(token, body)
@@ -142,3 +145,16 @@ def test_openapi_schema_is_served_and_valid(db) -> None:  # type: ignore[no-unty
     assert "organisationToken" in schema["components"]["securitySchemes"]
     post = schema["paths"]["/api/v1/signals/"]["post"]
     assert any(p["name"] == "Idempotency-Key" for p in post["parameters"])
+    # The codes of the codebook in force are published, so partners can validate offline.
+    body = schema["components"]["schemas"]["SignalInRequest"]["properties"]
+    assert "FL07" in _enum(schema, body["indicators"]["items"])
+    assert _enum(schema, body["forms"]["items"]) >= {"sexual", "labour", "criminal"}
+
+
+def _enum(schema: dict, node: dict) -> set[str]:
+    """The enum values of a schema node, following a $ref to a component."""
+    if "$ref" in node:
+        node = schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+    if "allOf" in node:
+        return set().union(*(_enum(schema, n) for n in node["allOf"]))
+    return set(node.get("enum", []))

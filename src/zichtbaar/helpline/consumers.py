@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
+import math
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import close_old_connections
 from django.utils import timezone, translation
 
 from zichtbaar.accounts.roles import OrganisationType
@@ -41,14 +47,87 @@ CLOSE_NOT_FOUND = 4404
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
 
 
+# Transcript lines get their own threads (and database connections): one chat's round trip
+# must not hold up the others, and queue refreshes must not queue in front of messages.
+CHAT_DB_THREADS = 8
+_CHAT_POOL = ThreadPoolExecutor(max_workers=CHAT_DB_THREADS, thread_name_prefix="helpline-chat")
+
+
+def pooled(function: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    """Run one self-contained write or read of transcript lines on the chat pool.
+
+    ``database_sync_to_async`` runs every call of the process on a single thread, so each
+    database round trip made every other chat wait. These calls are each one statement or
+    transaction with nothing kept in thread state, so they may run in parallel; each pool
+    thread keeps its own connection, closed as usual once it is older than CONN_MAX_AGE.
+    Queue refreshes and console actions stay on Channels' single thread.
+    """
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        finally:  # here, in the call's own context, where the connection was opened
+            close_old_connections()
+
+    return database_sync_to_async(run, thread_sensitive=False, executor=_CHAT_POOL)
+
+
+class _SharedQueueState:
+    """Per process: one ``QueueState`` per organisation, recomputed once per queue change.
+
+    Every console and waiting visitor refreshes after a ``queue_changed`` event; they share
+    one read made after this process last saw such an event (so none gets older data than
+    the change it reacts to). Reads not triggered by an event always go to the database.
+    """
+
+    def __init__(self) -> None:
+        self.changed: dict[int, float] = {}
+        self.cached: dict[int, tuple[float, selectors.QueueState]] = {}
+        self.seen: OrderedDict[str, None] = OrderedDict()  # recent event ids
+
+    def mark_changed(self, organisation_id: int, event_id: str) -> None:
+        """Note the change when its event first reaches this process (not per consumer)."""
+        if event_id and event_id in self.seen:
+            return
+        self.seen[event_id] = None
+        if len(self.seen) > 10_000:
+            self.seen.popitem(last=False)
+        self.changed[organisation_id] = time.monotonic()
+
+    def fresh(self, organisation_id: int) -> selectors.QueueState | None:
+        """The shared state if it was read after the last change this process saw."""
+        entry = self.cached.get(organisation_id)
+        if entry and entry[0] >= self.changed.get(organisation_id, math.inf):
+            return entry[1]
+        return None
+
+    def get(self, organisation_id: int, *, shared: bool) -> selectors.QueueState:
+        state = self.fresh(organisation_id) if shared else None
+        if state is not None:
+            return state
+        started = time.monotonic()
+        state = selectors.queue_state(organisation_id)
+        entry = self.cached.get(organisation_id)
+        if entry is None or entry[0] < started:
+            self.cached[organisation_id] = (started, state)
+        return state
+
+
+SHARED_QUEUE = _SharedQueueState()
+LAYER_SLOTS = 50
+_LAYER_SLOTS = asyncio.Semaphore(LAYER_SLOTS)
+
+
 class _Consumer(AsyncWebsocketConsumer):
     """Frame parsing, rate limit, error frames and in-order, exactly-once message delivery."""
 
     language = "nl"
     refresh_delay = 0.3  # seconds: queue changes within this window cause one refresh
 
-    def refresh_soon(self, refresh: Callable[[], Awaitable[None]]) -> None:
-        """Coalesce bursts of queue changes into one refresh (one set of queries)."""
+    def refresh_soon(self, organisation_id: int, event: dict[str, Any],
+                     refresh: Callable[..., Awaitable[None]]) -> None:
+        """Coalesce bursts of queue changes into one refresh, shared with the process."""
+        SHARED_QUEUE.mark_changed(organisation_id, str(event.get("id", "")))
         if getattr(self, "_refresh_pending", False):
             return
         self._refresh_pending = True
@@ -57,7 +136,7 @@ class _Consumer(AsyncWebsocketConsumer):
             await asyncio.sleep(self.refresh_delay)
             self._refresh_pending = False
             with contextlib.suppress(Exception):  # the connection may be gone meanwhile
-                await refresh()
+                await refresh(shared=True)
 
         self._refresh_task = asyncio.ensure_future(later())
 
@@ -119,7 +198,7 @@ class _Consumer(AsyncWebsocketConsumer):
     # -- delivery --------------------------------------------------------------------------
     async def replay(self, conversation_id: int, last_seq: int, upto: int | None = None) -> None:
         """Send every message after ``last_seq`` (and up to ``upto``) from the database."""
-        messages = await database_sync_to_async(selectors.messages_since)(
+        messages = await pooled(selectors.messages_since)(
             conversation_id, last_seq, upto)
         for message in messages:
             await self._deliver(services.message_event(message))
@@ -133,6 +212,37 @@ class _Consumer(AsyncWebsocketConsumer):
 
     def shape_message(self, event: dict[str, Any]) -> dict[str, Any]:
         return event
+
+    async def layer_send(self, group: str, event: dict[str, Any]) -> None:
+        """Send to a group, with at most ``LAYER_SLOTS`` layer calls of this process in flight.
+
+        The Redis layer's connection pool (100 by default) raises instead of waiting when
+        hundreds of chats send at the same moment; queueing here keeps every send.
+        """
+        async with _LAYER_SLOTS:
+            await self.channel_layer.group_send(group, {"type": "helpline.event",
+                                                        "event": event})
+
+    async def layer_add(self, group: str) -> None:
+        async with _LAYER_SLOTS:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def layer_discard(self, group: str) -> None:
+        async with _LAYER_SLOTS:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def post(self, **kwargs: Any) -> Any:
+        """Store a transcript line (committed on return), then send it to the chat's group."""
+        message, _created = await pooled(services.message_post)(publish=False, **kwargs)
+        await self.layer_send(conversation_group(message.conversation_id),
+                              services.message_event(message))
+        return message
+
+    async def publish_typing(self, conversation_id: int, sender: str, active: bool) -> None:
+        """Typing is never stored, so it needs no database thread: straight to the group."""
+        await self.layer_send(conversation_group(conversation_id),
+                              {"type": "typing", "conversation": conversation_id,
+                               "sender": sender, "active": active})
 
     async def on_message_event(self, event: dict[str, Any]) -> None:
         conversation_id, seq = event["conversation"], event["seq"]
@@ -178,8 +288,7 @@ class VisitorConsumer(_Consumer):
 
     async def _leave(self) -> None:
         if self.conversation_id is not None and self.channel_layer is not None:
-            await self.channel_layer.group_discard(conversation_group(self.conversation_id),
-                                                   self.channel_name)
+            await self.layer_discard(conversation_group(self.conversation_id))
         await self._queue_group(False)
 
     async def _queue_group(self, join: bool) -> None:
@@ -187,9 +296,9 @@ class VisitorConsumer(_Consumer):
             return
         group = organisation_queue_group(self.organisation.pk)
         if join:
-            await self.channel_layer.group_add(group, self.channel_name)
+            await self.layer_add(group)
         else:
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await self.layer_discard(group)
         self.in_queue_group = join
 
     async def _attach(self, conversation: Conversation, last_seq: int) -> None:
@@ -198,8 +307,7 @@ class VisitorConsumer(_Consumer):
         self.conversation_id = conversation.pk
         self.status = conversation.status
         self.language = conversation.language
-        await self.channel_layer.group_add(conversation_group(conversation.pk),
-                                           self.channel_name)
+        await self.layer_add(conversation_group(conversation.pk))
         self.delivered[conversation.pk] = last_seq
         await self._queue_group(conversation.status == Conversation.Status.QUEUED)
 
@@ -208,19 +316,26 @@ class VisitorConsumer(_Consumer):
         if self.status == Conversation.Status.QUEUED:
             await self._send_queue()
 
-    async def _send_queue(self) -> None:
-        info = await database_sync_to_async(self._queue_info)()
+    async def _send_queue(self, *, shared: bool = False) -> None:
+        state = SHARED_QUEUE.fresh(self.organisation.pk) if shared else None
+        if state is not None and self.conversation_id is not None:  # no thread hop needed
+            info: selectors.QueueInfo | None = selectors.queue_position(state,
+                                                                        self.conversation_id)
+            info = info if info and info.position else None
+        else:
+            info = await database_sync_to_async(self._queue_info)(shared)
         if info is not None:
             await self.send_json({"type": "queue", "position": info.position,
                                   "waiting": info.waiting,
                                   "counsellors_available": info.counsellors_available,
                                   "estimate_minutes": info.estimate_minutes})
 
-    def _queue_info(self) -> selectors.QueueInfo | None:
-        conversation = Conversation.objects.filter(pk=self.conversation_id).first()
-        if conversation is None or conversation.status != Conversation.Status.QUEUED:
+    def _queue_info(self, shared: bool) -> selectors.QueueInfo | None:
+        if self.conversation_id is None:
             return None
-        return selectors.queue_info(conversation)
+        state = SHARED_QUEUE.get(self.organisation.pk, shared=shared)
+        info = selectors.queue_position(state, self.conversation_id)
+        return info if info.position else None  # no longer waiting
 
     async def start(self, frame: dict[str, Any]) -> None:
         language = frame.get("language", "nl")
@@ -258,7 +373,7 @@ class VisitorConsumer(_Consumer):
 
     async def message(self, frame: dict[str, Any]) -> None:
         conversation_id = self._require_chat()
-        message, _created = await database_sync_to_async(services.message_post)(
+        message = await self.post(
             conversation_id=conversation_id, sender=Message.Sender.VISITOR,
             text=frame.get("text"), client_id=frame.get("client_id", ""))
         await self.send_json({"type": "ack", "client_id": message.client_id, "seq": message.seq})
@@ -266,9 +381,7 @@ class VisitorConsumer(_Consumer):
     async def typing(self, frame: dict[str, Any]) -> None:
         conversation_id = self._require_chat()
         if self.status == Conversation.Status.ACTIVE:
-            await database_sync_to_async(services.typing_publish)(
-                conversation_id=conversation_id, sender="visitor",
-                active=frame.get("active") is True)
+            await self.publish_typing(conversation_id, "visitor", frame.get("active") is True)
 
     async def _end(self, reason: str) -> None:
         conversation_id = self._require_chat()
@@ -312,7 +425,7 @@ class VisitorConsumer(_Consumer):
             await self._queue_group(self.status == Conversation.Status.QUEUED)
             await self.send_json({"type": "status", "status": self.status})
         elif kind == "queue_changed" and self.status == Conversation.Status.QUEUED:
-            self.refresh_soon(self._send_queue)
+            self.refresh_soon(self.organisation.pk, event, self._send_queue)
 
 
 def _otp_verified(scope: dict[str, Any], user: Any) -> bool:
@@ -352,8 +465,7 @@ class StaffConsumer(_Consumer):
             self.language = "nl"
         self.bucket = TokenBucket(capacity=30, rate=8)
         self.read_only: set[int] = set()
-        await self.channel_layer.group_add(organisation_staff_group(self.user.organisation_id),
-                                           self.channel_name)
+        await self.layer_add(organisation_staff_group(self.user.organisation_id))
         await self.accept()
         await self.send_json({"type": "hello", "user": self.user.pk,
                               "supervisor": self.supervisor})
@@ -362,8 +474,7 @@ class StaffConsumer(_Consumer):
     async def disconnect(self, code: int) -> None:
         if getattr(self, "user", None) is None:
             return
-        await self.channel_layer.group_discard(
-            organisation_staff_group(self.user.organisation_id), self.channel_name)
+        await self.layer_discard(organisation_staff_group(self.user.organisation_id))
         for conversation_id in list(self.delivered):
             await self._unsubscribe(conversation_id)
 
@@ -383,11 +494,12 @@ class StaffConsumer(_Consumer):
             raise HelplineError("malformed")
         return value
 
-    def _snapshot(self) -> dict[str, Any]:
+    def _snapshot(self, shared: bool = False) -> dict[str, Any]:
         from .models import CounsellorState
 
         now = timezone.now()
         user = self.user
+        org = SHARED_QUEUE.get(user.organisation_id, shared=shared)
         state = CounsellorState.objects.filter(user=user).first()
         pending = services.pending_coding(user)
         payload: dict[str, Any] = {
@@ -399,21 +511,21 @@ class StaffConsumer(_Consumer):
             "queue": [{"conversation": c.pk, "nickname": c.nickname, "age_band": c.age_band,
                        "risk": c.risk_flag, "returning": c.returning_claimed,
                        "waiting_seconds": int((now - c.queued_at).total_seconds())}
-                      for c in selectors.queue(user.organisation_id)],
+                      for c in org.waiting],
             "mine": [c.pk for c in selectors.chats_of(user)],
             "colleagues": [{"id": u.pk, "name": u.get_full_name() or u.get_username()}
-                           for u in selectors.available_colleagues(user)],
+                           for u in org.colleagues if u.pk != user.pk],
         }
         if self.supervisor:
             payload["live"] = [
                 {"conversation": c.pk, "risk": c.risk_flag, "nickname": c.nickname,
                  "counsellor": (c.counsellor.get_full_name() or c.counsellor.get_username())
                  if c.counsellor else ""}
-                for c in selectors.live_chats(user.organisation_id)]
+                for c in org.live]
         return payload
 
-    async def send_snapshot(self) -> None:
-        await self.send_json(await database_sync_to_async(self._snapshot)())
+    async def send_snapshot(self, *, shared: bool = False) -> None:
+        await self.send_json(await database_sync_to_async(self._snapshot)(shared))
 
     async def snapshot(self, frame: dict[str, Any]) -> None:
         await self.send_snapshot()
@@ -444,19 +556,15 @@ class StaffConsumer(_Consumer):
                 "referral_consent": conversation.referral_consent, "notes": notes}
 
     async def _subscribe(self, conversation_id: int, last_seq: int) -> None:
-        await self.channel_layer.group_add(conversation_group(conversation_id),
-                                           self.channel_name)
-        await self.channel_layer.group_add(conversation_staff_group(conversation_id),
-                                           self.channel_name)
+        await self.layer_add(conversation_group(conversation_id))
+        await self.layer_add(conversation_staff_group(conversation_id))
         self.delivered[conversation_id] = last_seq
 
     async def _unsubscribe(self, conversation_id: int) -> None:
         self.delivered.pop(conversation_id, None)
         self.read_only.discard(conversation_id)
-        await self.channel_layer.group_discard(conversation_group(conversation_id),
-                                               self.channel_name)
-        await self.channel_layer.group_discard(conversation_staff_group(conversation_id),
-                                               self.channel_name)
+        await self.layer_discard(conversation_group(conversation_id))
+        await self.layer_discard(conversation_staff_group(conversation_id))
 
     async def _open(self, conversation_id: int, last_seq: int, *, read: bool = False) -> None:
         info = await database_sync_to_async(self._conversation)(conversation_id, read=read)
@@ -493,7 +601,7 @@ class StaffConsumer(_Consumer):
 
     async def message(self, frame: dict[str, Any]) -> None:
         conversation_id = self._id(frame)
-        message, _created = await database_sync_to_async(services.message_post)(
+        message = await self.post(
             conversation_id=conversation_id, sender=Message.Sender.COUNSELLOR,
             text=frame.get("text"), client_id=frame.get("client_id", ""), actor=self.user)
         await self.send_json({"type": "ack", "conversation": conversation_id,
@@ -502,9 +610,7 @@ class StaffConsumer(_Consumer):
     async def typing(self, frame: dict[str, Any]) -> None:
         conversation_id = self._id(frame)
         if conversation_id in self.delivered and conversation_id not in self.read_only:
-            await database_sync_to_async(services.typing_publish)(
-                conversation_id=conversation_id, sender="counsellor",
-                active=frame.get("active") is True)
+            await self.publish_typing(conversation_id, "counsellor", frame.get("active") is True)
 
     async def note(self, frame: dict[str, Any]) -> None:
         await database_sync_to_async(services.note_add)(
@@ -547,7 +653,7 @@ class StaffConsumer(_Consumer):
         if kind == "message":
             await self.on_message_event(event)
         elif kind == "queue_changed":
-            self.refresh_soon(self.send_snapshot)
+            self.refresh_soon(self.user.organisation_id, event, self.send_snapshot)
         elif kind == "typing":
             if event.get("sender") == "visitor" and event["conversation"] in self.delivered:
                 await self.send_json(event)

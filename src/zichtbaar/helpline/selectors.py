@@ -81,35 +81,71 @@ class QueueInfo:
     estimate_minutes: int | None  # None: no counsellor available, no honest estimate
 
 
-def queue_info(conversation: Conversation) -> QueueInfo:
+@dataclass(frozen=True)
+class QueueState:
+    """The organisation-wide part of every queue position and console snapshot.
+
+    One of these serves all waiting visitors and consoles of a process after a queue change,
+    so a change costs a fixed number of queries instead of a few per open connection.
+    """
+
+    organisation_id: int
+    waiting: list[Conversation]  # queue order
+    available: int  # counsellors marked available
+    free: int  # open places among them
+    places: int  # all places among them
+    typical_minutes: float
+    colleagues: list[Any]  # available counsellors (the caller leaves itself out)
+    live: list[Conversation]
+
+
+def queue_state(organisation_id: int) -> QueueState:
+    from zichtbaar.accounts.models import User
+    from zichtbaar.accounts.roles import roles_for
+
+    from .access import COUNSEL
+
+    waiting = list(queue(organisation_id))
+    available = CounsellorState.objects.filter(
+        available=True, user__organisation_id=organisation_id).count()
+    limit = settings_for(organisation_id).max_concurrent_chats
+    busy = Conversation.objects.filter(organisation_id=organisation_id,
+                                       status=Conversation.Status.ACTIVE,
+                                       counsellor__helpline_state__available=True).count()
+    recent = (Conversation.objects
+              .filter(organisation_id=organisation_id,
+                      status=Conversation.Status.ENDED, accepted_at__isnull=False)
+              .order_by("-ended_at").values_list("accepted_at", "ended_at")[:50])
+    minutes = [(end - start).total_seconds() / 60 for start, end in recent if end and start]
+    colleagues = list(User.objects.filter(
+        organisation_id=organisation_id, is_active=True, helpline_state__available=True,
+        role_grants__role__in=[str(r) for r in roles_for(COUNSEL)],
+    ).distinct().order_by("username"))
+    return QueueState(
+        organisation_id=organisation_id, waiting=waiting, available=available,
+        free=max(0, available * limit - busy), places=available * limit,
+        typical_minutes=statistics.median(minutes) if minutes else DEFAULT_CHAT_MINUTES,
+        colleagues=colleagues, live=list(live_chats(organisation_id)))
+
+
+def queue_position(state: QueueState, conversation_id: int) -> QueueInfo:
     """Position and a deliberately rough wait estimate (rounded up to 5 minutes).
 
     Based on the median length of the organisation's recent chats and the free places of
     available counsellors; with nobody available we say so instead of guessing.
     """
-    ids = list(queue(conversation.organisation_id).values_list("pk", flat=True))
-    position = ids.index(conversation.pk) + 1 if conversation.pk in ids else 0
-    states = CounsellorState.objects.filter(available=True,
-                                            user__organisation_id=conversation.organisation_id)
-    available = states.count()
-    if available == 0 or position == 0:
-        return QueueInfo(position, len(ids), available, None)
-    limit = settings_for(conversation.organisation_id).max_concurrent_chats
-    busy = Conversation.objects.filter(organisation_id=conversation.organisation_id,
-                                       status=Conversation.Status.ACTIVE,
-                                       counsellor__helpline_state__available=True).count()
-    free = max(0, available * limit - busy)
-    if position <= free:
-        return QueueInfo(position, len(ids), available, 0)
-    recent = (Conversation.objects
-              .filter(organisation_id=conversation.organisation_id,
-                      status=Conversation.Status.ENDED, accepted_at__isnull=False)
-              .order_by("-ended_at").values_list("accepted_at", "ended_at")[:50])
-    minutes = [(end - start).total_seconds() / 60 for start, end in recent if end and start]
-    typical = statistics.median(minutes) if minutes else DEFAULT_CHAT_MINUTES
-    ahead = position - free
-    estimate = typical * ahead / max(1, available * limit)
-    return QueueInfo(position, len(ids), available, max(5, 5 * math.ceil(estimate / 5)))
+    ids = [c.pk for c in state.waiting]
+    position = ids.index(conversation_id) + 1 if conversation_id in ids else 0
+    if state.available == 0 or position == 0:
+        return QueueInfo(position, len(ids), state.available, None)
+    if position <= state.free:
+        return QueueInfo(position, len(ids), state.available, 0)
+    estimate = state.typical_minutes * (position - state.free) / max(1, state.places)
+    return QueueInfo(position, len(ids), state.available, max(5, 5 * math.ceil(estimate / 5)))
+
+
+def queue_info(conversation: Conversation) -> QueueInfo:
+    return queue_position(queue_state(conversation.organisation_id), conversation.pk)
 
 
 def wellbeing_count(user: Any) -> int:

@@ -6,6 +6,7 @@ because a visitor has no identity here. No function takes or stores a client add
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -17,7 +18,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -108,19 +109,22 @@ def _status_event(conversation: Conversation) -> dict[str, Any]:
 
 
 def _queue_changed(organisation_id: int) -> None:
-    _publish(organisation_staff_group(organisation_id), {"type": "queue_changed"})
-    _publish(organisation_queue_group(organisation_id), {"type": "queue_changed"})
+    """The id lets a process's consoles and visitors share one re-read per change."""
+    event = {"type": "queue_changed", "id": secrets.token_hex(8)}
+    _publish(organisation_staff_group(organisation_id), event)
+    _publish(organisation_queue_group(organisation_id), event)
 
 
 def _append(conversation: Conversation, *, sender: str, text: str, author: Any = None,
-            client_id: str = "") -> Message:
+            client_id: str = "", publish: bool = True) -> Message:
     """Store one transcript line with the next sequence number (row lock via UPDATE)."""
     Conversation.objects.filter(pk=conversation.pk).update(last_seq=F("last_seq") + 1)
     seq = Conversation.objects.values_list("last_seq", flat=True).get(pk=conversation.pk)
     conversation.last_seq = seq
     message = Message.objects.create(conversation=conversation, seq=seq, sender=sender,
                                      author=author, client_id=client_id, text=text)
-    _publish(conversation_group(conversation.pk), message_event(message))
+    if publish:
+        _publish(conversation_group(conversation.pk), message_event(message))
     return message
 
 
@@ -200,41 +204,111 @@ def conversation_for_session(session_token: str, organisation_id: int) -> Conver
             .order_by("-pk").first())
 
 
-@transaction.atomic
+def _insert_line(*, conversation_id: int, sender: str, text: str, author_id: int | None,
+                 client_id: str, statuses: Sequence[str],
+                 counsellor_id: int | None) -> Message | None:
+    """Number and store one line in one database round trip; ``None`` if the chat refused.
+
+    The ``UPDATE … RETURNING`` takes the chat's row lock, so concurrent senders queue up and
+    each gets the next number; the lock lasts until commit, so lines commit in ``seq`` order.
+    On PostgreSQL increment and insert are one statement (a data-modifying CTE); if the
+    insert fails (a resent ``client_id``) the increment is undone with it, leaving no gap.
+    Why not the ORM: this is the hot path of every chat and it needs RETURNING.
+    """
+    conv, msg = Conversation._meta, Message._meta
+    now = timezone.now()
+    cipher = msg.get_field("text").get_prep_value(text)
+    guard = f"id = %s AND status IN ({', '.join(['%s'] * len(statuses))})"
+    params: list[Any] = [conversation_id, *statuses]
+    if counsellor_id is not None:
+        guard += " AND counsellor_id = %s"
+        params.append(counsellor_id)
+    update = (f'UPDATE "{conv.db_table}" SET last_seq = last_seq + 1 WHERE {guard} '  # noqa: S608  # names from _meta
+              "RETURNING id, last_seq")
+    columns = '"conversation_id", "seq", "sender", "author_id", "client_id", "text", "created_at"'
+    values = [sender, author_id, client_id, cipher,
+              connection.ops.adapt_datetimefield_value(now)]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f'WITH c AS ({update}) INSERT INTO "{msg.db_table}" ({columns}) '  # noqa: S608
+                "SELECT c.id, c.last_seq, %s, %s, %s, %s, %s FROM c RETURNING id, seq",
+                [*params, *values])
+            row = cursor.fetchone()
+        else:  # SQLite: the write lock is taken at BEGIN (IMMEDIATE), so two statements
+            cursor.execute(update, params)
+            found = cursor.fetchone()
+            row = None
+            if found is not None:
+                cursor.execute(f'INSERT INTO "{msg.db_table}" ({columns}) '  # noqa: S608
+                               "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id, seq",
+                               [found[0], found[1], *values])
+                row = cursor.fetchone()
+    if row is None:
+        return None
+    return Message(pk=row[0], conversation_id=conversation_id, seq=row[1], sender=sender,
+                   author_id=author_id, client_id=client_id, text=text, created_at=now)
+
+
+def _message_post_checked(*, conversation_id: int, sender: str, text: str, client_id: str,
+                          actor: Any) -> tuple[Message, bool]:
+    """The slow path: explain a refusal, or return the line a resent ``client_id`` stored."""
+    with transaction.atomic():
+        conversation = _lock(conversation_id)
+        if client_id:
+            existing = Message.objects.filter(conversation=conversation, sender=sender,
+                                              client_id=client_id).first()
+            if existing is not None:
+                return existing, False
+        if conversation.status == Conversation.Status.ENDED:
+            raise HelplineError("chat_ended")
+        if sender == Message.Sender.COUNSELLOR:
+            if conversation.status != Conversation.Status.ACTIVE:
+                raise HelplineError("forbidden")
+            if conversation.counsellor_id != getattr(actor, "pk", None):
+                raise HelplineError("forbidden")
+        message = _append(conversation, sender=sender, text=text,
+                          author=actor if sender == Message.Sender.COUNSELLOR else None,
+                          client_id=client_id, publish=False)
+        return message, True
+
+
 def message_post(*, conversation_id: int, sender: str, text: Any, client_id: Any = "",
-                 actor: Any = None) -> tuple[Message, bool]:
-    """Store a message once per client id; returns (message, created)."""
+                 actor: Any = None, publish: bool = True) -> tuple[Message, bool]:
+    """Store a message once per client id; returns (message, created).
+
+    The line is committed before this returns. With ``publish=False`` the caller (the
+    websocket consumer, already on the event loop) sends ``message_event`` itself, which
+    spares a thread hop per message; it also re-sends it for a duplicate, which is harmless
+    (receivers drop a ``seq`` they have) and repairs a send lost in a crash after commit.
+    """
     text = clean_text(text)
     if not isinstance(client_id, str) or len(client_id) > 64:
         raise HelplineError("malformed")
-    conversation = _lock(conversation_id)
-    if client_id:
-        existing = Message.objects.filter(conversation=conversation, sender=sender,
-                                          client_id=client_id).first()
-        if existing is not None:
-            return existing, False
-    if conversation.status == Conversation.Status.ENDED:
-        raise HelplineError("chat_ended")
-    if sender == Message.Sender.COUNSELLOR:
-        if conversation.status != Conversation.Status.ACTIVE:
-            raise HelplineError("forbidden")
-        if conversation.counsellor_id != getattr(actor, "pk", None):
-            raise HelplineError("forbidden")
-    message = _append(conversation, sender=sender, text=text,
-                      author=actor if sender == Message.Sender.COUNSELLOR else None,
-                      client_id=client_id)
-    return message, True
-
-
-def typing_publish(*, conversation_id: int, sender: str, active: bool) -> None:
-    """Typing is never stored; it goes straight to the other side."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    async_to_sync(layer.group_send)(conversation_group(conversation_id), {
-        "type": "helpline.event",
-        "event": {"type": "typing", "conversation": conversation_id, "sender": sender,
-                  "active": bool(active)}})
+    if sender not in (Message.Sender.VISITOR, Message.Sender.COUNSELLOR):
+        raise HelplineError("invalid")
+    counsellor = sender == Message.Sender.COUNSELLOR
+    author_id = getattr(actor, "pk", None) if counsellor else None
+    message: Message | None = None
+    try:
+        # A savepoint only inside an outer transaction; alone the statement is atomic.
+        with (transaction.atomic() if connection.in_atomic_block
+              or connection.vendor != "postgresql" else contextlib.nullcontext()):
+            message = _insert_line(
+                conversation_id=conversation_id, sender=sender, text=text,
+                author_id=author_id, client_id=client_id,
+                statuses=((Conversation.Status.ACTIVE,) if counsellor else OPEN_STATUSES),
+                counsellor_id=(author_id or 0) if counsellor else None)
+    except IntegrityError:
+        message = None  # this client_id is stored already: fetch it below
+    created = message is not None
+    if message is None:
+        message, created = _message_post_checked(
+            conversation_id=conversation_id, sender=sender, text=text, client_id=client_id,
+            actor=actor)
+    if publish:
+        _publish(conversation_group(conversation_id), message_event(message))
+    return message, created
 
 
 @transaction.atomic
@@ -329,7 +403,8 @@ def availability_set(*, actor: Any, available: bool) -> CounsellorState:
         state.shift_started_at = state.shift_started_at or timezone.now()
     state.available = bool(available)
     state.save()
-    _publish(organisation_staff_group(actor.organisation_id), {"type": "queue_changed"})
+    _publish(organisation_staff_group(actor.organisation_id),
+             {"type": "queue_changed", "id": secrets.token_hex(8)})
     return state
 
 

@@ -10,7 +10,7 @@ from zichtbaar.accounts.roles import has_capability
 from zichtbaar.audit.record import record
 
 from .events import HubAuditEvent
-from .models import Attachment, DuplicateCandidate, Handover, Signal
+from .models import Attachment, DuplicateCandidate, ErasureRequest, Handover, Person, Signal
 
 
 def access_signal(user: Any, pk: int, *, purpose: str, manage: bool = False) -> Signal:
@@ -63,3 +63,24 @@ def access_candidate(user: Any, pk: int) -> DuplicateCandidate:
     if candidate is None:
         raise Http404
     return candidate
+
+
+def access_person(user: Any, pk: int) -> Person:
+    """A person in a signal of the user's own desk, for the data-subject rights officer.
+    Viewing the export is audited by ``rights.subject_access_export`` with its purpose."""
+    if not has_capability(user, "hub.subject_rights.manage"):
+        raise Http404
+    person = (Person.objects.select_related("signal__organisation")
+              .filter(pk=pk, signal__organisation_id=user.organisation_id).first())
+    if person is None:
+        raise Http404
+    return person
+
+
+def access_erasure_request(user: Any, pk: int) -> ErasureRequest:
+    if not has_capability(user, "hub.subject_rights.manage"):
+        raise Http404
+    request = ErasureRequest.objects.filter(pk=pk, organisation_id=user.organisation_id).first()
+    if request is None:
+        raise Http404
+    return request

@@ -103,6 +103,10 @@ class _Base(APIView):
 
 # --- serializers ---------------------------------------------------------------------------
 
+# Art. 273f Sr in its present form dates from 2005; older dates are typing errors.
+EARLIEST_SIGNAL_YEAR = 2000
+
+
 class PersonInSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=PersonRole.choices, default=PersonRole.VICTIM)
     given_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
@@ -134,24 +138,31 @@ class SignalInSerializer(serializers.Serializer):
     recruiter_relation = serializers.CharField(max_length=32, required=False, allow_blank=True)
     persons = PersonInSerializer(many=True, required=False, max_length=MAX_PERSONS)
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Codes come from the codebook version in force, so the published schema lists them.
+
+        The schema is generated per request, so a partner always sees the enumerations of
+        the current codebook, and the same lists validate the request.
+        """
+        super().__init__(*args, **kwargs)
         book = codebook_mod.Codebook(services.current_codebook().data)
-        errors: dict[str, Any] = {}
-        unknown = sorted(set(attrs.get("indicators", [])) - set(book.indicators))
-        if unknown:
-            errors["indicators"] = [_("Unknown indicator codes: %(codes)s")
-                                    % {"codes": ", ".join(unknown)}]
-        unknown = sorted(set(attrs.get("forms", [])) - set(book.forms))
-        if unknown:
-            errors["forms"] = [_("Unknown forms: %(codes)s") % {"codes": ", ".join(unknown)}]
+        self.fields["forms"].child = serializers.ChoiceField(choices=sorted(book.forms))
+        self.fields["indicators"].child = serializers.ChoiceField(
+            choices=sorted(book.indicators))
         for name, kind in (("recruitment_method", "recruitment_methods"),
                            ("recruiter_relation", "recruiter_relations")):
-            value = attrs.get(name)
-            if value and value not in {c for c, _l in book.choices(kind, "en")}:
-                errors[name] = [_("Unknown code.")]
+            codes = [code for code, _label in book.choices(kind, "en")]
+            self.fields[name] = serializers.ChoiceField(choices=codes, required=False,
+                                                        allow_blank=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        errors: dict[str, Any] = {}
         received = attrs.get("received_at")
         if received and received > timezone.now() + timezone.timedelta(minutes=5):
             errors["received_at"] = [_("This time lies in the future.")]
+        elif received and received.year < EARLIEST_SIGNAL_YEAR:
+            errors["received_at"] = [_("Signals received before %(year)s are not accepted.")
+                                     % {"year": EARLIEST_SIGNAL_YEAR}]
         if not (attrs.get("description") or attrs.get("indicators") or attrs.get("forms")):
             errors["description"] = [_("Give a description, indicators or forms.")]
         if errors:
@@ -292,7 +303,8 @@ class SignalCreateView(_Base):
         return response
 
 
-@extend_schema(responses={200: HandoverOutSerializer(many=True)}, summary="Partner inbox")
+@extend_schema(responses={200: HandoverOutSerializer(many=True), 401: ErrorSerializer},
+               summary="Partner inbox")
 class HandoverListView(_Base):
     def get(self, request: Request) -> Response:
         handovers = (Handover.objects.filter(partner=request.user.organisation)
@@ -301,11 +313,18 @@ class HandoverListView(_Base):
 
 
 @extend_schema(request=OutcomeInSerializer,
+               parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH,
+                                            description="Id of the handover.")],
                responses={200: HandoverOutSerializer, 400: ErrorSerializer,
-                          404: ErrorSerializer}, summary="Acknowledge and report outcome")
+                          401: ErrorSerializer, 404: ErrorSerializer},
+               summary="Acknowledge and report outcome")
 class HandoverOutcomeView(_Base):
-    def post(self, request: Request, pk: int) -> Response:
-        handover = Handover.objects.filter(pk=pk, partner=request.user.organisation).first()
+    def post(self, request: Request, pk: str) -> Response:
+        # The route takes any segment so that a malformed id is a JSON 404, not a page.
+        if not (pk.isascii() and pk.isdigit()) or len(pk) > 18:
+            raise exceptions.NotFound()
+        handover = Handover.objects.filter(pk=int(pk),
+                                           partner=request.user.organisation).first()
         if handover is None:
             raise exceptions.NotFound()
         serializer = OutcomeInSerializer(data=request.data)

@@ -9,7 +9,7 @@ class HubConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from zichtbaar.accounts.roles import Role, register_capability
+        from zichtbaar.accounts.roles import OrganisationType, Role, register_capability
         from zichtbaar.audit.events import register_events
         from zichtbaar.core.navigation import NavItem, register
         from zichtbaar.helpline.signals import referral_created
@@ -31,6 +31,10 @@ class HubConfig(AppConfig):
         register_capability("hub.api_tokens.manage", {r.ADMIN})
         register_capability("hub.linkage.review", {r.ANALYST})
         register_capability("hub.capture_histories.export", {r.ANALYST, r.RESEARCHER})
+        # Data-subject rights: the desk's administrator acts as privacy officer and the
+        # supervisor is the second person an erasure needs.
+        register_capability("hub.subject_rights.manage", {r.ADMIN, r.SUPERVISOR})
+        register_capability("hub.retention.manage", {r.ADMIN})
         register_events(ACTIONS)
 
         register(NavItem(_("Signal queue"), "hub:queue", "hub.queue.view", 10))
@@ -40,8 +44,17 @@ class HubConfig(AppConfig):
         register(NavItem(_("Capture histories"), "hub:capture_histories",
                          "hub.capture_histories.export", 14))
         register(NavItem(_("Sharing agreements"), "hub:agreements", "hub.agreements.manage", 60))
-        register(NavItem(_("Codebook"), "hub:codebook", "hub.rules.manage", 61))
-        register(NavItem(_("Routing rules"), "hub:routing", "hub.rules.manage", 62))
+        # Only a desk edits the shared rules and keeps personal data; other admins would get
+        # a 403 behind these entries.
+        desks = frozenset({OrganisationType.REPORTING_POINT, OrganisationType.PLATFORM_OPERATOR})
+        register(NavItem(_("Codebook"), "hub:codebook", "hub.rules.manage", 61,
+                         organisation_types=desks))
+        register(NavItem(_("Routing rules"), "hub:routing", "hub.rules.manage", 62,
+                         organisation_types=desks))
+        register(NavItem(_("Data-subject rights"), "hub:rights", "hub.subject_rights.manage",
+                         64, organisation_types=desks))
+        register(NavItem(_("Retention"), "hub:retention", "hub.retention.manage", 65,
+                         organisation_types=desks))
         register(NavItem(_("API tokens"), "hub:api_tokens", "hub.api_tokens.manage", 63))
 
         referral_created.connect(on_referral_created, dispatch_uid="hub-helpline-referral")

@@ -31,6 +31,15 @@ class HubAuditEvent(models.TextChoices):
     DUPLICATES_PROPOSED = "hub_duplicates_proposed", _("Duplicate persons proposed")
     DUPLICATE_DECIDED = "hub_duplicate_decided", _("Duplicate decision")
     CAPTURE_HISTORIES_EXPORTED = "hub_capture_histories_exported", _("Capture histories exported")
+    SIGNAL_DELETED = "hub_signal_deleted", _("Signal deleted after its retention period")
+    RETENTION_RUN = "hub_retention_run", _("Retention run")
+    RETENTION_POLICY_CHANGED = "hub_retention_policy_changed", _("Retention periods changed")
+    SUBJECT_ACCESS_EXPORTED = "hub_subject_access_exported", _("Data-subject access export")
+    ERASURE_REQUESTED = "hub_erasure_requested", _("Erasure requested")
+    ERASURE_REFUSED = "hub_erasure_refused", _("Erasure refused: legal exception")
+    ERASURE_REJECTED = "hub_erasure_rejected", _("Erasure rejected by the second person")
+    PERSON_ERASED = "hub_person_erased", _("Person erased")
+    PERSONS_LOOKED_UP = "hub_persons_looked_up", _("Persons looked up for a rights request")
 
 
 ACTIONS: dict[str, AuditAction] = {
@@ -56,4 +65,13 @@ ACTIONS: dict[str, AuditAction] = {
     HubAuditEvent.DUPLICATES_PROPOSED: AuditAction.CREATE,
     HubAuditEvent.DUPLICATE_DECIDED: AuditAction.CHANGE,
     HubAuditEvent.CAPTURE_HISTORIES_EXPORTED: AuditAction.EXPORT,
+    HubAuditEvent.SIGNAL_DELETED: AuditAction.DELETE,
+    HubAuditEvent.RETENTION_RUN: AuditAction.DELETE,
+    HubAuditEvent.RETENTION_POLICY_CHANGED: AuditAction.CHANGE,
+    HubAuditEvent.SUBJECT_ACCESS_EXPORTED: AuditAction.EXPORT,
+    HubAuditEvent.ERASURE_REQUESTED: AuditAction.CREATE,
+    HubAuditEvent.ERASURE_REFUSED: AuditAction.CHANGE,
+    HubAuditEvent.ERASURE_REJECTED: AuditAction.CHANGE,
+    HubAuditEvent.PERSON_ERASED: AuditAction.DELETE,
+    HubAuditEvent.PERSONS_LOOKED_UP: AuditAction.VIEW,
 }

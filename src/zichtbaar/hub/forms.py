@@ -290,3 +290,76 @@ class ExportForm(forms.Form):
                 data["period_start"] > data["period_end"]:
             raise ValidationError(_("The start of the period must be before its end."))
         return data
+
+
+# --- rights and retention ------------------------------------------------------------------
+
+class RetentionForm(forms.Form):
+    """A desk's retention periods; bounded so a typo can neither erase at once nor keep
+    data for decades."""
+
+    closed_no_action_days = forms.IntegerField(
+        label=_("Closed without handover: keep for (days)"), min_value=30, max_value=3650)
+    closed_handed_over_days = forms.IntegerField(
+        label=_("Closed after a handover: keep for (days)"), min_value=30, max_value=3650)
+    merged_days = forms.IntegerField(
+        label=_("Merged duplicate: keep for (days)"), min_value=30, max_value=3650)
+
+
+class PersonLookupForm(forms.Form):
+    """Find a data subject's records by signal reference or by identifiers. Identifiers are
+    turned into the keyed hashes and compared; they are never stored or logged."""
+
+    reference = forms.CharField(label=_("Signal reference"), max_length=12, required=False,
+                                help_text=_("For example S-000123."))
+    given_name = forms.CharField(label=_("First name"), max_length=100, required=False)
+    surname = forms.CharField(label=_("Surname"), max_length=100, required=False)
+    date_of_birth = _DateField(label=_("Date of birth"), required=False,
+                               widget=forms.DateInput(attrs={"type": "date"}))
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    email = forms.EmailField(label=_("E-mail"), max_length=254, required=False)
+
+    def clean_reference(self) -> int | None:
+        value = self.cleaned_data["reference"].strip().upper().removeprefix("S-")
+        if not value:
+            return None
+        if not value.isdigit():
+            raise ValidationError(_("A reference looks like S-000123."))
+        return int(value)
+
+    def clean_phone(self) -> str:
+        return _phone(self.cleaned_data["phone"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        name_dob = data.get("given_name") and data.get("surname") and data.get("date_of_birth")
+        if not (data.get("reference") or name_dob or data.get("phone") or data.get("email")):
+            raise ValidationError(_("Give a signal reference, or first name, surname and date "
+                                    "of birth, or a phone number or e-mail address."))
+        return data
+
+    def to_person(self) -> PersonInput:
+        data = self.cleaned_data
+        born = data.get("date_of_birth")
+        return PersonInput(given_name=data.get("given_name", ""),
+                           surname=data.get("surname", ""),
+                           date_of_birth=born.isoformat() if born else "",
+                           phone=data.get("phone", ""), email=data.get("email", ""))
+
+
+class SubjectAccessForm(forms.Form):
+    purpose = forms.CharField(label=_("Purpose"), max_length=300,
+                              help_text=_("For example: access request of the data subject, "
+                                          "received on 3 March."))
+    format = forms.ChoiceField(label=_("Format"), choices=[
+        ("html", _("Readable page (print or save as PDF)")), ("json", _("JSON"))])
+
+
+class ErasureRequestForm(forms.Form):
+    note = forms.CharField(label=_("Request and how the identity was checked"), max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ErasureDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", _("Approve and erase")),
+                                          ("reject", _("Reject"))])

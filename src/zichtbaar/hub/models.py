@@ -293,3 +293,63 @@ class IdempotencyRecord(BaseModel):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organisation", "key"],
                                                name="hub_unique_idempotency_key")]
+
+
+# --- rights and retention ------------------------------------------------------------------
+
+# Defaults when a desk has not set its own periods (documented in docs/subsystems/hub.md).
+DEFAULT_RETENTION_DAYS = {
+    "closed_no_action_days": 365,     # closed without handover: one year for follow-up reports
+    "closed_handed_over_days": 730,   # handed over: two years, so outcomes can still flow back
+    "merged_days": 365,               # a merged duplicate's shell
+}
+
+
+class RetentionPolicy(BaseModel):
+    """How long a desk keeps a closed signal, counted from closing; one row per desk."""
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE,
+                                        related_name="hub_retention")
+    closed_no_action_days = models.PositiveIntegerField(
+        _("closed without handover: keep for (days)"),
+        default=DEFAULT_RETENTION_DAYS["closed_no_action_days"])
+    closed_handed_over_days = models.PositiveIntegerField(
+        _("closed after a handover: keep for (days)"),
+        default=DEFAULT_RETENTION_DAYS["closed_handed_over_days"])
+    merged_days = models.PositiveIntegerField(
+        _("merged duplicate: keep for (days)"), default=DEFAULT_RETENTION_DAYS["merged_days"])
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+
+class ErasureRequest(BaseModel):
+    """A data subject's erasure request: asked by one person, decided by a second.
+
+    ``person_ref`` keeps the id after the person row is anonymised, so the request stays
+    traceable in the audit trail without holding any identifying data itself.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Awaiting a second person")
+        ERASED = "erased", _("Erased")
+        REFUSED = "refused", _("Refused: legal exception")
+        REJECTED = "rejected", _("Rejected by the second person")
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE,
+                                     related_name="hub_erasure_requests")
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="erasure_requests")
+    person_ref = models.BigIntegerField()
+    state = models.CharField(_("state"), max_length=12, choices=State.choices,
+                             default=State.PENDING, db_index=True)
+    note = EncryptedTextField(_("note"), blank=True, default="")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    refusal = models.CharField(max_length=32, blank=True)
+    result = models.JSONField(default=dict, blank=True)  # counts and partner ids only
+
+    class Meta:
+        ordering = ["-created_at", "-id"]

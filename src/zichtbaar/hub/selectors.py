@@ -72,6 +72,19 @@ def other_partners(signal: Signal) -> QuerySet[Organisation]:
         hub_agreements__active=True).distinct().order_by("name")
 
 
+def persons_matching(user: User, *, signal_id: int | None, keys: dict[str, str]
+                     ) -> QuerySet[Person]:
+    """The desk's person records in a signal or with an equal keyed hash (rights requests)."""
+    condition = Q(pk__in=[])
+    if signal_id:
+        condition |= Q(signal_id=signal_id)
+    for name in ("name_dob", "phone", "email"):
+        if keys.get(name):
+            condition |= Q(**{f"key_{name}": keys[name]})
+    return (Person.objects.filter(signal__organisation_id=user.organisation_id)
+            .filter(condition).select_related("signal").order_by("id"))
+
+
 def candidates_for(user: User, *, decided: bool = False) -> QuerySet[DuplicateCandidate]:
     query = DuplicateCandidate.objects.filter(organisation_id=user.organisation_id)
     query = (query.exclude(decision=DuplicateCandidate.Decision.PROPOSED) if decided

@@ -6,7 +6,7 @@ app_name = "hub"
 api_patterns = [
     path("api/v1/signals/", api.signal_create, name="api_signals"),
     path("api/v1/handovers/", api.handover_list, name="api_handovers"),
-    path("api/v1/handovers/<int:pk>/outcome/", api.handover_outcome, name="api_outcome"),
+    path("api/v1/handovers/<str:pk>/outcome/", api.handover_outcome, name="api_outcome"),
 ]
 urlpatterns = [
     # Public, in Dutch: no account needed.
@@ -29,6 +29,13 @@ urlpatterns = [
     path("hub/dubbelen/", views.duplicates, name="duplicates"),
     path("hub/dubbelen/<int:pk>/", views.duplicate_decide, name="duplicate_decide"),
     path("hub/vangstgeschiedenissen/", views.capture_histories, name="capture_histories"),
+    path("hub/bewaartermijnen/", views.retention, name="retention"),
+    path("hub/rechten/", views.rights_overview, name="rights"),
+    path("hub/rechten/personen/<int:pk>/", views.person_rights, name="person_rights"),
+    path("hub/rechten/personen/<int:pk>/inzage/", views.subject_access, name="subject_access"),
+    path("hub/rechten/personen/<int:pk>/wissen/", views.erasure_request_create,
+         name="erasure_request"),
+    path("hub/rechten/verzoeken/<int:pk>/", views.erasure_decide, name="erasure_decide"),
     *api_patterns,
     path("api/v1/schema/", api.schema_view(api_patterns), name="api_schema"),
 ]

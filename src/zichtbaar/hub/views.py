@@ -20,10 +20,26 @@ from zichtbaar.core.decorators import public, require_capability
 from zichtbaar.core.exports import csv_cell
 
 from . import codebook as codebook_mod
-from . import forms, presentation, ratelimit, selectors, services
-from .access import access_attachment, access_candidate, access_handover, access_signal
+from . import forms, presentation, ratelimit, rights, selectors, services
+from .access import (
+    access_attachment,
+    access_candidate,
+    access_erasure_request,
+    access_handover,
+    access_person,
+    access_signal,
+)
 from .events import HubAuditEvent
-from .models import ApiToken, Channel, CodebookVersion, RoutingRuleSet, SharingAgreement, Status
+from .models import (
+    DEFAULT_RETENTION_DAYS,
+    ApiToken,
+    Channel,
+    CodebookVersion,
+    ErasureRequest,
+    RoutingRuleSet,
+    SharingAgreement,
+    Status,
+)
 
 ERRORS = {
     "no_desk": gettext_lazy("Reporting is not available right now. Please call 112 in an "
@@ -41,7 +57,21 @@ ERRORS = {
                                    "of birth, phone number and e-mail address."),
     "agreement_invalid": gettext_lazy("The agreement is not valid."),
     "agreement_self": gettext_lazy("An organisation cannot make an agreement with itself."),
-    "already_decided": gettext_lazy("This pair was already decided."),
+    "already_decided": gettext_lazy("This was already decided."),
+    "purpose_required": gettext_lazy("State the purpose."),
+    "erasure_pending": gettext_lazy("An erasure request for this person already awaits a "
+                                    "second person."),
+    "erasure_second_person": gettext_lazy(
+        "Erasure needs a second person: a colleague other than the requester must decide."),
+}
+REFUSALS = {
+    rights.HOLD_HANDOVER_OPEN: gettext_lazy(
+        "Not erased: a partner is still acting on a handover of this signal and has not "
+        "reported an outcome. The data must be kept until then (art. 17(3)(b) and (e) GDPR). "
+        "Ask the partner to report the outcome, then request erasure again."),
+    rights.HOLD_CASE_OPENED: gettext_lazy(
+        "Not erased: a partner reported that a case or investigation was opened on this "
+        "signal, so the data must be kept for it (art. 17(3)(b) and (e) GDPR)."),
 }
 PURPOSE_ASSESS = gettext_lazy("assessing a signal")
 
@@ -414,3 +444,170 @@ def capture_histories(request: HttpRequest) -> HttpResponse:
         writer.writerow([csv_cell(v) for v in row])
     return response
 
+
+
+# --- rights and retention ------------------------------------------------------------------
+
+PURPOSE_RIGHTS = gettext_lazy("data-subject rights request")
+
+
+def _desk_only(request: HttpRequest) -> HttpResponse | None:
+    """Only a desk keeps signals; other organisations' admins have nothing to manage here."""
+    if request.user.organisation.type not in RULE_EDITORS:  # type: ignore[union-attr]
+        return render(request, "core/error.html", {"code": 403}, status=403)
+    return None
+
+
+@require_capability("hub.retention.manage")
+@require_http_methods(["GET", "POST"])
+def retention(request: HttpRequest) -> HttpResponse:
+    denied = _desk_only(request)
+    if denied:
+        return denied
+    organisation = request.user.organisation  # type: ignore[union-attr]
+    policy = rights.retention_policy(organisation)
+    form = forms.RetentionForm(request.POST or None, initial={
+        name: getattr(policy, name) for name in DEFAULT_RETENTION_DAYS})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            rights.retention_policy_update(actor=request.user, organisation=organisation,
+                                           **form.cleaned_data)
+            messages.success(request, _("Retention periods saved."))
+            return redirect("hub:retention")
+        status = 400
+    return render(request, "hub/retention.html",
+                  {"form": form, "defaults": DEFAULT_RETENTION_DAYS}, status=status)
+
+
+def _requests_of(user: Any) -> list[dict[str, Any]]:
+    """Recent erasure requests, with the partners to tell (art. 19 GDPR) by name."""
+    requests = list(ErasureRequest.objects.filter(organisation_id=user.organisation_id)
+                    .select_related("requested_by", "decided_by")[:100])
+    ids = {i for r in requests for i in r.result.get("notify_partners", [])}
+    names = dict(Organisation.objects.filter(pk__in=ids).values_list("pk", "name"))
+    return [{"request": r, "refusal": REFUSALS.get(r.refusal, ""),
+             "notify": [names.get(i, str(i)) for i in r.result.get("notify_partners", [])]}
+            for r in requests]
+
+
+@require_capability("hub.subject_rights.manage")
+@require_http_methods(["GET", "POST"])
+def rights_overview(request: HttpRequest) -> HttpResponse:
+    """Find a data subject's records; identifiers arrive by POST and become keyed hashes."""
+    denied = _desk_only(request)
+    if denied:
+        return denied
+    user = request.user
+    form = forms.PersonLookupForm(request.POST or None)
+    persons = None
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                keys = services.person_linkage(form.to_person())
+            except services.HubError as exc:
+                form.add_error(None, _error(exc))
+            else:
+                persons = list(selectors.persons_matching(
+                    user, signal_id=form.cleaned_data["reference"], keys=keys)[:200])  # type: ignore[arg-type]
+                record(HubAuditEvent.PERSONS_LOOKED_UP, actor=user, object_type="hub_person",
+                       purpose=str(PURPOSE_RIGHTS), organisation_id=user.organisation_id,  # type: ignore[union-attr]
+                       detail={"matches": [p.pk for p in persons]})
+                status = 200
+    return render(request, "hub/rights.html",
+                  {"form": form, "persons": persons, "requests": _requests_of(user)},
+                  status=status)
+
+
+def _person_page(request: HttpRequest, person: Any, *, access_form: Any = None,
+                 erasure_form: Any = None, status: int = 200) -> HttpResponse:
+    return render(request, "hub/person_rights.html", {
+        "person": person,
+        "access_form": access_form or forms.SubjectAccessForm(initial={
+            "purpose": str(PURPOSE_RIGHTS)}),
+        "erasure_form": erasure_form or forms.ErasureRequestForm(),
+        "requests": [{"request": r, "refusal": REFUSALS.get(r.refusal, "")}
+                     for r in person.erasure_requests.all()],
+    }, status=status)
+
+
+@require_capability("hub.subject_rights.manage")
+def person_rights(request: HttpRequest, pk: int) -> HttpResponse:
+    denied = _desk_only(request)
+    return denied or _person_page(request, access_person(request.user, pk))
+
+
+@require_capability("hub.subject_rights.manage")
+@require_POST
+def subject_access(request: HttpRequest, pk: int) -> HttpResponse:
+    """The export: a printable page or JSON, each audited with the purpose given."""
+    denied = _desk_only(request)
+    if denied:
+        return denied
+    person = access_person(request.user, pk)
+    form = forms.SubjectAccessForm(request.POST)
+    if not form.is_valid():
+        return _person_page(request, person, access_form=form, status=400)
+    data = rights.subject_access_export(actor=request.user, person=person,
+                                        purpose=form.cleaned_data["purpose"],
+                                        fmt=form.cleaned_data["format"])
+    if form.cleaned_data["format"] == "json":
+        import json
+
+        response = HttpResponse(json.dumps(data, ensure_ascii=False, indent=2),
+                                content_type="application/json; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="inzage-{person.pk}.json"'
+        return response
+    return render(request, "hub/subject_access.html", {"data": data, "person": person})
+
+
+@require_capability("hub.subject_rights.manage")
+@require_POST
+def erasure_request_create(request: HttpRequest, pk: int) -> HttpResponse:
+    denied = _desk_only(request)
+    if denied:
+        return denied
+    person = access_person(request.user, pk)
+    form = forms.ErasureRequestForm(request.POST)
+    if not form.is_valid():
+        return _person_page(request, person, erasure_form=form, status=400)
+    try:
+        result = rights.erasure_request(actor=request.user, person=person,
+                                        note=form.cleaned_data["note"])
+    except services.HubError as exc:
+        messages.error(request, _error(exc))
+    else:
+        if result.state == ErasureRequest.State.REFUSED:
+            messages.error(request, str(REFUSALS[result.refusal]))
+        else:
+            messages.success(request, _("Erasure requested. A second person must approve it."))
+    return redirect("hub:person_rights", person.pk)
+
+
+@require_capability("hub.subject_rights.manage")
+@require_POST
+def erasure_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    denied = _desk_only(request)
+    if denied:
+        return denied
+    erasure = access_erasure_request(request.user, pk)
+    form = forms.ErasureDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose approve or reject."))
+        return redirect("hub:rights")
+    try:
+        result = rights.erasure_decide(actor=request.user, request=erasure,
+                                       approve=form.cleaned_data["decision"] == "approve")
+    except services.HubError as exc:
+        messages.error(request, _error(exc))
+    else:
+        if result.state == ErasureRequest.State.ERASED:
+            messages.success(request, _("Erased. Tell the partners listed in the request that "
+                                        "received this person's data."))
+        elif result.state == ErasureRequest.State.REFUSED:
+            messages.error(request, str(REFUSALS[result.refusal]))
+        else:
+            messages.success(request, _("Erasure request rejected."))
+    return redirect("hub:rights")
