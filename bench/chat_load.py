@@ -185,18 +185,22 @@ async def run_chat_load(port: int, cookies: list[str], pairs: int, seconds: floa
         tasks.append(asyncio.create_task(staff_reader(len(staff_sockets), ws)))
         await ws.send(json.dumps({"type": "availability", "available": True}))
         staff_sockets.append(ws)
+    # Visitors arrive one after another and a counsellor takes each one as it arrives, as
+    # on a real helpline, so the queue stays short. (Letting all N wait first and then
+    # accepting them measures something else: every console re-receives an N-long queue
+    # on every accept; see the closing note of the helpline issue.)
     visitors = []
-    for _n in range(pairs):
+    for index in range(pairs):
         ws = await websockets.connect(f"{base}/ws/helpline/visitor/hulplijn-bench/",
                                       additional_headers={"Origin": origin})
         await ws.send(json.dumps({"type": "start", "consent": True}))
         while True:
             frame = json.loads(await ws.recv())
             if frame["type"] == "started":
-                visitors.append((ws, frame["conversation"]))
-                tasks.append(asyncio.create_task(visitor_reader(frame["conversation"], ws)))
+                conversation = frame["conversation"]
+                visitors.append((ws, conversation))
+                tasks.append(asyncio.create_task(visitor_reader(conversation, ws)))
                 break
-    for index, (_ws, conversation) in enumerate(visitors):
         staff_index = index // CHATS_PER_COUNSELLOR
         chat_of_staff.setdefault(staff_index, []).append(conversation)
         await staff_sockets[staff_index].send(json.dumps(

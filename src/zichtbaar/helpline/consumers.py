@@ -11,13 +11,13 @@ import contextlib
 import functools
 import json
 import logging
-import math
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -73,47 +73,57 @@ def pooled(function: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
 
 
 class _SharedQueueState:
-    """Per process: one ``QueueState`` per organisation, recomputed once per queue change.
+    """Per process: the organisation's queue read once per burst of changes, not per client.
 
-    Every console and waiting visitor refreshes after a ``queue_changed`` event; they share
-    one read made after this process last saw such an event (so none gets older data than
-    the change it reacts to). Reads not triggered by an event always go to the database.
+    Every console and waiting visitor refreshes after a ``queue_changed`` event. A refresh
+    asks for a state read *after* the change it reacts to; all refreshes of the process wait
+    on the same read (at most one in flight per organisation, started after the newest
+    change a waiting refresh knows of), so a storm of accepts costs a few reads instead of
+    one per client per change.
     """
 
     def __init__(self) -> None:
         self.changed: dict[int, float] = {}
         self.cached: dict[int, tuple[float, selectors.QueueState]] = {}
+        self.inflight: dict[int, tuple[float, asyncio.Future[selectors.QueueState]]] = {}
         self.seen: OrderedDict[str, None] = OrderedDict()  # recent event ids
 
-    def mark_changed(self, organisation_id: int, event_id: str) -> None:
-        """Note the change when its event first reaches this process (not per consumer)."""
-        if event_id and event_id in self.seen:
-            return
-        self.seen[event_id] = None
-        if len(self.seen) > 10_000:
-            self.seen.popitem(last=False)
-        self.changed[organisation_id] = time.monotonic()
+    def mark_changed(self, organisation_id: int, event_id: str) -> float:
+        """Note the change when its event first reaches this process; returns its time."""
+        if not event_id or event_id not in self.seen:
+            self.seen[event_id] = None
+            if len(self.seen) > 10_000:
+                self.seen.popitem(last=False)
+            self.changed[organisation_id] = time.monotonic()
+        return self.changed[organisation_id]
 
-    def fresh(self, organisation_id: int) -> selectors.QueueState | None:
-        """The shared state if it was read after the last change this process saw."""
+    async def after(self, organisation_id: int, since: float) -> selectors.QueueState:
+        """The queue state as read (started) at or after ``since``."""
         entry = self.cached.get(organisation_id)
-        if entry and entry[0] >= self.changed.get(organisation_id, math.inf):
+        if entry and entry[0] >= since:
             return entry[1]
-        return None
+        running = self.inflight.get(organisation_id)
+        if running is None or running[0] < since:
+            started = time.monotonic()
+            future = asyncio.ensure_future(pooled(selectors.queue_state)(organisation_id))
+            running = (started, future)
+            self.inflight[organisation_id] = running
 
-    def get(self, organisation_id: int, *, shared: bool) -> selectors.QueueState:
-        state = self.fresh(organisation_id) if shared else None
-        if state is not None:
-            return state
-        started = time.monotonic()
-        state = selectors.queue_state(organisation_id)
-        entry = self.cached.get(organisation_id)
-        if entry is None or entry[0] < started:
-            self.cached[organisation_id] = (started, state)
-        return state
+            def done(task: asyncio.Future[selectors.QueueState], started: float = started,
+                     ) -> None:
+                if self.inflight.get(organisation_id, (None,))[0] == started:
+                    del self.inflight[organisation_id]
+                if not task.cancelled() and task.exception() is None:
+                    current = self.cached.get(organisation_id)
+                    if current is None or current[0] < started:
+                        self.cached[organisation_id] = (started, task.result())
+
+            future.add_done_callback(done)
+        return await asyncio.shield(running[1])
 
 
 SHARED_QUEUE = _SharedQueueState()
+OWN_PART_MAX_AGE = 2.0  # seconds
 LAYER_SLOTS = 50
 _LAYER_SLOTS = asyncio.Semaphore(LAYER_SLOTS)
 
@@ -124,10 +134,30 @@ class _Consumer(AsyncWebsocketConsumer):
     language = "nl"
     refresh_delay = 0.3  # seconds: queue changes within this window cause one refresh
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch without its per-frame ``aclose_old_connections``.
+
+        Channels hops to the process's single database thread before *every* frame and
+        layer event just to close stale connections; behind queue refreshes that hop made
+        chat lines wait for seconds under load. Every database call here already goes
+        through ``database_sync_to_async`` or ``pooled``, which close stale connections
+        around the call in the thread that owns them, so nothing is lost.
+        """
+        event = message.get("event") if message.get("type") == "helpline.event" else None
+        user = getattr(self, "user", None)
+        if (not event or event.get("type") != "queue_changed"
+                or (user is not None and user.pk in event.get("users", ()))):
+            self._own = None  # anything but a colleague's queue change may touch own state
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     def refresh_soon(self, organisation_id: int, event: dict[str, Any],
                      refresh: Callable[..., Awaitable[None]]) -> None:
         """Coalesce bursts of queue changes into one refresh, shared with the process."""
-        SHARED_QUEUE.mark_changed(organisation_id, str(event.get("id", "")))
+        self._change_seen = SHARED_QUEUE.mark_changed(organisation_id,
+                                                      str(event.get("id", "")))
         if getattr(self, "_refresh_pending", False):
             return
         self._refresh_pending = True
@@ -136,7 +166,7 @@ class _Consumer(AsyncWebsocketConsumer):
             await asyncio.sleep(self.refresh_delay)
             self._refresh_pending = False
             with contextlib.suppress(Exception):  # the connection may be gone meanwhile
-                await refresh(shared=True)
+                await refresh(since=self._change_seen)
 
         self._refresh_task = asyncio.ensure_future(later())
 
@@ -316,26 +346,18 @@ class VisitorConsumer(_Consumer):
         if self.status == Conversation.Status.QUEUED:
             await self._send_queue()
 
-    async def _send_queue(self, *, shared: bool = False) -> None:
-        state = SHARED_QUEUE.fresh(self.organisation.pk) if shared else None
-        if state is not None and self.conversation_id is not None:  # no thread hop needed
-            info: selectors.QueueInfo | None = selectors.queue_position(state,
-                                                                        self.conversation_id)
-            info = info if info and info.position else None
-        else:
-            info = await database_sync_to_async(self._queue_info)(shared)
-        if info is not None:
+    async def _send_queue(self, *, since: float | None = None) -> None:
+        """Position and wait; after a change, from the process's shared read (``since``)."""
+        if self.conversation_id is None:
+            return
+        state = (await SHARED_QUEUE.after(self.organisation.pk, since) if since is not None
+                 else await pooled(selectors.queue_state)(self.organisation.pk))
+        info = selectors.queue_position(state, self.conversation_id)
+        if info.position:  # else no longer waiting
             await self.send_json({"type": "queue", "position": info.position,
                                   "waiting": info.waiting,
                                   "counsellors_available": info.counsellors_available,
                                   "estimate_minutes": info.estimate_minutes})
-
-    def _queue_info(self, shared: bool) -> selectors.QueueInfo | None:
-        if self.conversation_id is None:
-            return None
-        state = SHARED_QUEUE.get(self.organisation.pk, shared=shared)
-        info = selectors.queue_position(state, self.conversation_id)
-        return info if info.position else None  # no longer waiting
 
     async def start(self, frame: dict[str, Any]) -> None:
         language = frame.get("language", "nl")
@@ -494,25 +516,32 @@ class StaffConsumer(_Consumer):
             raise HelplineError("malformed")
         return value
 
-    def _snapshot(self, shared: bool = False) -> dict[str, Any]:
+    def _own_part(self) -> dict[str, Any]:
+        """The counsellor's own part of the snapshot (four queries)."""
         from .models import CounsellorState
 
-        now = timezone.now()
         user = self.user
-        org = SHARED_QUEUE.get(user.organisation_id, shared=shared)
         state = CounsellorState.objects.filter(user=user).first()
         pending = services.pending_coding(user)
+        return {"available": bool(state and state.available),
+                "coding_pending": pending.conversation_id if pending else None,
+                "wellbeing": selectors.wellbeing_count(user, state),
+                "mine": [c.pk for c in selectors.chats_of(user)]}
+
+    def _snapshot(self, org: selectors.QueueState, own: dict[str, Any]) -> dict[str, Any]:
+        now = timezone.now()
+        user = self.user
         payload: dict[str, Any] = {
             "type": "snapshot",
-            "available": bool(state and state.available),
-            "limit": services.settings_for(user.organisation_id).max_concurrent_chats,
-            "coding_pending": pending.conversation_id if pending else None,
-            "wellbeing": selectors.wellbeing_count(user),
+            "available": own["available"],
+            "limit": org.limit,
+            "coding_pending": own["coding_pending"],
+            "wellbeing": own["wellbeing"],
             "queue": [{"conversation": c.pk, "nickname": c.nickname, "age_band": c.age_band,
                        "risk": c.risk_flag, "returning": c.returning_claimed,
                        "waiting_seconds": int((now - c.queued_at).total_seconds())}
                       for c in org.waiting],
-            "mine": [c.pk for c in selectors.chats_of(user)],
+            "mine": own["mine"],
             "colleagues": [{"id": u.pk, "name": u.get_full_name() or u.get_username()}
                            for u in org.colleagues if u.pk != user.pk],
         }
@@ -524,8 +553,28 @@ class StaffConsumer(_Consumer):
                 for c in org.live]
         return payload
 
-    async def send_snapshot(self, *, shared: bool = False) -> None:
-        await self.send_json(await database_sync_to_async(self._snapshot)(shared))
+    async def send_snapshot(self, *, since: float | None = None) -> None:
+        """The console's state.
+
+        After a colleague's queue change (``since``) the organisation part comes from the
+        process's shared read, and the counsellor's own part is reused if it was read less
+        than ``OWN_PART_MAX_AGE`` ago and nothing of this console happened since: with
+        hundreds of consoles, re-reading every counsellor's own state on every accept of
+        anyone else was most of the load. The console's own actions always re-read it.
+        """
+        org_id = self.user.organisation_id
+        if since is None:
+            org = await pooled(selectors.queue_state)(org_id)
+        else:
+            org = await SHARED_QUEUE.after(org_id, since)
+        cached = getattr(self, "_own", None)
+        if since is not None and cached and time.monotonic() - cached[0] < OWN_PART_MAX_AGE:
+            own = cached[1]
+        else:
+            started = time.monotonic()
+            own = await pooled(self._own_part)()
+            self._own = (started, own)
+        await self.send_json(self._snapshot(org, own))
 
     async def snapshot(self, frame: dict[str, Any]) -> None:
         await self.send_snapshot()

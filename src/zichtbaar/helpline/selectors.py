@@ -94,6 +94,7 @@ class QueueState:
     available: int  # counsellors marked available
     free: int  # open places among them
     places: int  # all places among them
+    limit: int  # concurrent chats per counsellor (the organisation's setting)
     typical_minutes: float
     colleagues: list[Any]  # available counsellors (the caller leaves itself out)
     live: list[Conversation]
@@ -123,7 +124,7 @@ def queue_state(organisation_id: int) -> QueueState:
     ).distinct().order_by("username"))
     return QueueState(
         organisation_id=organisation_id, waiting=waiting, available=available,
-        free=max(0, available * limit - busy), places=available * limit,
+        free=max(0, available * limit - busy), places=available * limit, limit=limit,
         typical_minutes=statistics.median(minutes) if minutes else DEFAULT_CHAT_MINUTES,
         colleagues=colleagues, live=list(live_chats(organisation_id)))
 
@@ -148,9 +149,12 @@ def queue_info(conversation: Conversation) -> QueueInfo:
     return queue_position(queue_state(conversation.organisation_id), conversation.pk)
 
 
-def wellbeing_count(user: Any) -> int:
-    """Chats coded as sexual violence / exploitation by this counsellor in the current shift."""
-    state = CounsellorState.objects.filter(user=user).first()
+def wellbeing_count(user: Any, state: CounsellorState | None = None) -> int:
+    """Chats coded as sexual violence / exploitation by this counsellor in the current shift.
+
+    ``state``: the counsellor's state when the caller already read it.
+    """
+    state = state or CounsellorState.objects.filter(user=user).first()
     since = (state.shift_started_at if state and state.shift_started_at
              else timezone.now().replace(hour=0, minute=0, second=0, microsecond=0))
     count = 0

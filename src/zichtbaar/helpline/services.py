@@ -108,9 +108,11 @@ def _status_event(conversation: Conversation) -> dict[str, Any]:
             "end_reason": conversation.end_reason}
 
 
-def _queue_changed(organisation_id: int) -> None:
-    """The id lets a process's consoles and visitors share one re-read per change."""
-    event = {"type": "queue_changed", "id": secrets.token_hex(8)}
+def _queue_changed(organisation_id: int, *users: int | None) -> None:
+    """The id lets a process's consoles and visitors share one re-read per change;
+    ``users``: counsellors whose own console state (chats, availability) changed too."""
+    event = {"type": "queue_changed", "id": secrets.token_hex(8),
+             "users": [user for user in users if user]}
     _publish(organisation_staff_group(organisation_id), event)
     _publish(organisation_queue_group(organisation_id), event)
 
@@ -332,7 +334,7 @@ def conversation_end(*, conversation_id: int, reason: str, actor: Any = None) ->
     else:
         _system_line(conversation, lambda: _("The visitor ended the chat."))
     _publish(conversation_group(conversation.pk), _status_event(conversation))
-    _queue_changed(conversation.organisation_id)
+    _queue_changed(conversation.organisation_id, conversation.counsellor_id)
     return conversation
 
 
@@ -404,7 +406,7 @@ def availability_set(*, actor: Any, available: bool) -> CounsellorState:
     state.available = bool(available)
     state.save()
     _publish(organisation_staff_group(actor.organisation_id),
-             {"type": "queue_changed", "id": secrets.token_hex(8)})
+             {"type": "queue_changed", "id": secrets.token_hex(8), "users": [actor.pk]})
     return state
 
 
@@ -442,7 +444,7 @@ def conversation_accept(*, conversation_id: int, actor: Any) -> Conversation:
     record(HelplineAuditEvent.CHAT_ACCEPTED, actor=actor, object_type="helpline_chat",
            object_id=conversation.pk)
     _publish(conversation_group(conversation.pk), _status_event(conversation))
-    _queue_changed(conversation.organisation_id)
+    _queue_changed(conversation.organisation_id, actor.pk)
     return conversation
 
 
@@ -485,7 +487,7 @@ def conversation_transfer(*, conversation_id: int, actor: Any, to_user_id: int) 
     record(HelplineAuditEvent.CHAT_TRANSFERRED, actor=actor, object_type="helpline_chat",
            object_id=conversation.pk, detail={"from": previous, "to": target.pk})
     _publish(conversation_group(conversation.pk), _status_event(conversation))
-    _queue_changed(conversation.organisation_id)
+    _queue_changed(conversation.organisation_id, previous, target.pk)
     return conversation
 
 
@@ -503,7 +505,7 @@ def conversation_take_over(*, conversation_id: int, actor: Any) -> Conversation:
     record(HelplineAuditEvent.CHAT_TAKEN_OVER, actor=actor, object_type="helpline_chat",
            object_id=conversation.pk, detail={"from": previous})
     _publish(conversation_group(conversation.pk), _status_event(conversation))
-    _queue_changed(conversation.organisation_id)
+    _queue_changed(conversation.organisation_id, previous, actor.pk)
     return conversation
 
 

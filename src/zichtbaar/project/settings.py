@@ -174,7 +174,8 @@ if REDIS_URL:
                                   "CONFIG": {"hosts": [REDIS_URL], "prefix": "zichtbaar"}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "zichtbaar.core.layers.ThrottledInMemoryChannelLayer"}}
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
