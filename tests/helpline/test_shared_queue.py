@@ -41,7 +41,7 @@ async def test_concurrent_refreshes_share_one_read(helpline, reads) -> None:  # 
     states = await asyncio.gather(*(shared.after(helpline.pk, since) for _ in range(200)))
     assert len(reads) == 1
     assert {len(state.waiting) for state in states} == {1}
-    # A later refresh for the same change reuses the read; an unrelated event id does not.
+    # A later refresh for the same change (same event id) reuses the read.
     await shared.after(helpline.pk, shared.mark_changed(helpline.pk, "event-1"))
     assert len(reads) == 1
 

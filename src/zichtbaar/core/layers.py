@@ -18,10 +18,7 @@ class ThrottledInMemoryChannelLayer(InMemoryChannelLayer):
     """
 
     sweep_interval = 1.0  # seconds
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._next_sweep = 0.0
+    _next_sweep = 0.0  # monotonic time of the next sweep (per instance once set)
 
     def _clean_expired(self) -> None:
         now = time.monotonic()

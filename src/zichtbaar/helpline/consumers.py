@@ -91,9 +91,10 @@ class _SharedQueueState:
     def mark_changed(self, organisation_id: int, event_id: str) -> float:
         """Note the change when its event first reaches this process; returns its time."""
         if not event_id or event_id not in self.seen:
-            self.seen[event_id] = None
-            if len(self.seen) > 10_000:
-                self.seen.popitem(last=False)
+            if event_id:
+                self.seen[event_id] = None
+                if len(self.seen) > 10_000:
+                    self.seen.popitem(last=False)
             self.changed[organisation_id] = time.monotonic()
         return self.changed[organisation_id]
 
@@ -143,11 +144,6 @@ class _Consumer(AsyncWebsocketConsumer):
         through ``database_sync_to_async`` or ``pooled``, which close stale connections
         around the call in the thread that owns them, so nothing is lost.
         """
-        event = message.get("event") if message.get("type") == "helpline.event" else None
-        user = getattr(self, "user", None)
-        if (not event or event.get("type") != "queue_changed"
-                or (user is not None and user.pk in event.get("users", ()))):
-            self._own = None  # anything but a colleague's queue change may touch own state
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
@@ -515,6 +511,14 @@ class StaffConsumer(_Consumer):
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise HelplineError("malformed")
         return value
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Forget the cached own part on anything but a colleague's queue change."""
+        event = message.get("event") if message.get("type") == "helpline.event" else None
+        if (not event or event.get("type") != "queue_changed"
+                or self.user.pk in event.get("users", ())):
+            self._own = None
+        await super().dispatch(message)
 
     def _own_part(self) -> dict[str, Any]:
         """The counsellor's own part of the snapshot (four queries)."""

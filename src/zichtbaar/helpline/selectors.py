@@ -145,10 +145,6 @@ def queue_position(state: QueueState, conversation_id: int) -> QueueInfo:
     return QueueInfo(position, len(ids), state.available, max(5, 5 * math.ceil(estimate / 5)))
 
 
-def queue_info(conversation: Conversation) -> QueueInfo:
-    return queue_position(queue_state(conversation.organisation_id), conversation.pk)
-
-
 def wellbeing_count(user: Any, state: CounsellorState | None = None) -> int:
     """Chats coded as sexual violence / exploitation by this counsellor in the current shift.
 

@@ -108,13 +108,14 @@ def _status_event(conversation: Conversation) -> dict[str, Any]:
             "end_reason": conversation.end_reason}
 
 
-def _queue_changed(organisation_id: int, *users: int | None) -> None:
+def _queue_changed(organisation_id: int, *users: int | None, visitors: bool = True) -> None:
     """The id lets a process's consoles and visitors share one re-read per change;
     ``users``: counsellors whose own console state (chats, availability) changed too."""
     event = {"type": "queue_changed", "id": secrets.token_hex(8),
              "users": [user for user in users if user]}
     _publish(organisation_staff_group(organisation_id), event)
-    _publish(organisation_queue_group(organisation_id), event)
+    if visitors:
+        _publish(organisation_queue_group(organisation_id), event)
 
 
 def _append(conversation: Conversation, *, sender: str, text: str, author: Any = None,
@@ -405,8 +406,7 @@ def availability_set(*, actor: Any, available: bool) -> CounsellorState:
         state.shift_started_at = state.shift_started_at or timezone.now()
     state.available = bool(available)
     state.save()
-    _publish(organisation_staff_group(actor.organisation_id),
-             {"type": "queue_changed", "id": secrets.token_hex(8), "users": [actor.pk]})
+    _queue_changed(actor.organisation_id, actor.pk, visitors=False)
     return state
 
 
