@@ -173,6 +173,48 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Crawl, link and export from the command line: Scrapy runs in this process, never in
+    the web server's. Works on a fresh data folder: migrations are applied first."""
+    if args.watch_command == "crawl" and not os.path.isfile(args.source):
+        print(f"Source file not found: {args.source}", file=sys.stderr)
+        return 2
+    if args.watch_command == "crawl" and args.max_pages is not None and args.max_pages < 1:
+        print("--max-pages must be a positive number.", file=sys.stderr)
+        return 2
+    _django()
+    _manage("migrate", "--no-input", "-v", "0")
+    from zichtbaar.watch import services
+
+    try:
+        if args.watch_command == "crawl":
+            from zichtbaar.watch.crawler.run import crawl
+
+            summary = crawl(args.source, max_pages=args.max_pages,
+                            progress=lambda text: print(text, flush=True))
+            print(summary.describe())
+            if args.link:
+                print(services.link_summary(services.link_pending()))
+        elif args.watch_command == "link":
+            report = services.link_pending(progress=lambda text: print(text, flush=True))
+            print(services.link_summary(report))
+        elif args.watch_command == "export":
+            from zichtbaar.watch.exports import write_ads_csv
+
+            try:
+                with open(args.out, "w", newline="", encoding="utf-8") as stream:
+                    rows = write_ads_csv(stream)
+            except OSError as exc:
+                print(f"Cannot write {args.out}: {exc.strerror}", file=sys.stderr)
+                return 2
+            services.export_recorded(rows=rows)
+            print(f"{rows} ads written to {args.out}")
+    except services.WatchError as exc:
+        print(services.error_text(exc), file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _django()
     from django.core.management import execute_from_command_line
@@ -220,6 +262,19 @@ def build_parser() -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser("verify", help="verify the hash chain")
     verify.set_defaults(func=cmd_audit)
+
+    watch = sub.add_parser("watch", help="online watch: crawl ad sites, link, export")
+    watch_sub = watch.add_subparsers(dest="watch_command", required=True)
+    crawl = watch_sub.add_parser("crawl", help="crawl one source (YAML) politely")
+    crawl.add_argument("source", help="the source's YAML file")
+    crawl.add_argument("--max-pages", type=int, default=None)
+    crawl.add_argument("--link", action="store_true", help="link the new ads afterwards")
+    crawl.set_defaults(func=cmd_watch)
+    link = watch_sub.add_parser("link", help="link new and changed ads into clusters")
+    link.set_defaults(func=cmd_watch)
+    export = watch_sub.add_parser("export", help="one CSV row per ad")
+    export.add_argument("--out", required=True)
+    export.set_defaults(func=cmd_watch)
 
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)

@@ -1,4 +1,5 @@
-"""Demo data: each app may have a ``demo.py`` with ``load(progress) -> list[credential]``."""
+"""Demo data: each app may have a ``demo.py`` with ``load(progress) -> list[credential]``,
+loaded in one transaction unless the module sets ``ATOMIC = False``."""
 
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ def load_all(progress: Callable[[str], None] = lambda text: None) -> list[dict[s
                 raise
             continue
         progress(f"{config.label}")
-        with transaction.atomic():
+        if getattr(module, "ATOMIC", True):
+            with transaction.atomic():
+                credentials.extend(module.load(progress) or [])
+        else:
+            # The module starts another process that writes (Watch's demo crawl); holding a
+            # write transaction here would lock that process out of SQLite.
             credentials.extend(module.load(progress) or [])
     return credentials

@@ -18,6 +18,7 @@ class Channel(models.TextChoices):
     PROFESSIONAL = "professional", _("Professional form")
     API = "api", _("Partner API")
     HELPLINE = "helpline", _("Helpline referral")
+    ONLINE = "online", _("Online monitoring")
 
 
 class Status(models.TextChoices):

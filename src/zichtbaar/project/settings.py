@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "zichtbaar.helpline",
     "zichtbaar.hub",
     "zichtbaar.estimate.web",
+    "zichtbaar.watch",
 ]
 
 MIDDLEWARE = [

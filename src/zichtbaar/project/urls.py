@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("zichtbaar.helpline.urls")),
     path("", include("zichtbaar.hub.urls")),
     path("estimate/", include("zichtbaar.estimate.web.urls")),
+    path("", include("zichtbaar.watch.urls")),
 ]
 
 handler400 = "zichtbaar.core.views.error_400"

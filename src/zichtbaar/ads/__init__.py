@@ -1,0 +1,1 @@
+"""Ads library: extraction, risk indicators and ad networks; never imports Django."""

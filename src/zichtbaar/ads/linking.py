@@ -1,0 +1,982 @@
+"""Ads → networks: an entity graph plus near-duplicate text, incremental, with hub pruning.
+
+Why this shape (``shared/research/online.md`` §0, §6.3, §6.5): linking beats classifying, so
+ads are joined when they share a phone, e-mail, handle or (near-)identical image hash, or when
+their texts are near-duplicates. Two failure modes of naive linking are designed out:
+
+* **Hubs.** A switchboard, booking-agency or platform number (or a stock photo) shared by many
+  unrelated advertisers would chain them into one giant network (Freeman et al.). An identifier
+  is pruned when it sits next to implausibly many *other* contact details in the same ads, or
+  occurs in more ads than ``hub_max_ads``; :meth:`Linker.pruned` shows the analyst which and why.
+* **Site boilerplate.** Every ad on a site repeats the site's disclaimer, so plain MinHash on
+  the raw text merges unrelated independents. Per site, the linker learns boilerplate shingles
+  from the site's first ``boilerplate_sample`` ads: shingles that occur next to at least
+  ``max(boilerplate_min_phones, boilerplate_share × contacts in the sample)`` distinct contact
+  details. They are removed before MinHash, and a text with fewer than ``text_min_shingles``
+  shingles left takes no part in text links. While a site is still in its sample, its ads are
+  re-signed on every add, so two batches give the same result as one.
+
+MinHash signatures are datasketch's (``affine32`` scheme, same permutations, seed and hash
+mix as ``datasketch.MinHash``) but computed for a whole batch at once with numpy; banding
+parameters are datasketch's ``MinHashLSH`` optimum for the threshold. Buckets are joined by
+sorting, so a million ads take seconds, not the ~100 µs per ad of per-document ``update``.
+Candidate pairs are verified on the stored signature (8-bit b-bit MinHash).
+
+Images: 64-bit pHash hex strings are matched exactly and within ``image_max_distance`` bits
+(multi-index hashing: four 16-bit bands, probing each band within ``⌊d/4⌋`` bit flips, which
+by the pigeonhole principle finds every pair within ``d``).
+
+Phone numbers and addresses are treated as opaque strings: callers may pass keyed HMACs
+instead of plaintext (online.md §6.5).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date
+from functools import cached_property
+from itertools import combinations, pairwise
+from typing import Any, Literal
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+STATE_FORMAT = "zichtbaar.ads.linking/1"
+CONTACT_KINDS = ("phone", "email", "handle")
+KINDS = (*CONTACT_KINDS, "image")
+_KIND_CODE = {k: i for i, k in enumerate(KINDS)}
+_IMAGE = _KIND_CODE["image"]
+_U32 = np.uint32
+_U64 = np.uint64
+
+
+@dataclass(frozen=True)
+class AdRecord:
+    """What the linker needs of one ad (identifiers already normalised by ``extract``)."""
+
+    ad_id: str
+    text: str = ""
+    phones: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    handles: tuple[str, ...] = ()
+    image_hashes: tuple[str, ...] = ()
+    city: str | None = None
+    posted: date | None = None
+    site: str = ""
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    """Every knob of the linker; stored with the state so a run can be reproduced."""
+
+    num_perm: int = 128
+    seed: int = 1
+    shingle_size: int = 3
+    lsh_threshold: float = 0.5
+    text_min_similarity: float = 0.5
+    text_min_shingles: int = 6
+    boilerplate_sample: int = 500
+    boilerplate_min_phones: int = 8
+    boilerplate_share: float = 0.05
+    image_max_distance: int = 6
+    hub_max_partners: int = 12
+    hub_image_max_contacts: int = 12
+    hub_max_ads: int = 5000
+    bucket_cap: int = 50
+    multi_city_days: int = 30
+    multi_city_min: int = 3
+    many_profiles_min: int = 3
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LinkSettings:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown link settings: {', '.join(unknown)}")
+        return cls(**dict(data))
+
+    @cached_property
+    def bands(self) -> tuple[int, int]:
+        """(bands, rows) from datasketch's false-positive/negative optimum for the threshold."""
+        from datasketch import MinHashLSH
+
+        lsh = MinHashLSH(threshold=self.lsh_threshold, num_perm=self.num_perm)
+        return int(lsh.b), int(lsh.r)
+
+
+@dataclass
+class LinkUpdate:
+    """What one :meth:`Linker.add` changed.
+
+    ``assignments`` maps every ad whose cluster key changed (new ads joining, ads of merged
+    clusters) to its key; ``merged`` maps a surviving (older) key to the keys it absorbed;
+    ``dissolved`` lists keys that no longer exist (split off by a newly pruned hub).
+    """
+
+    assignments: dict[str, str] = field(default_factory=dict)
+    new_clusters: list[str] = field(default_factory=list)
+    grown_clusters: list[str] = field(default_factory=list)
+    merged: dict[str, list[str]] = field(default_factory=dict)
+    dissolved: list[str] = field(default_factory=list)
+    added: int = 0
+    skipped: int = 0
+
+
+class Linker:
+    """Incremental ad linker; see the module docstring for the design."""
+
+    def __init__(self, settings: LinkSettings | None = None) -> None:
+        self.settings = settings or LinkSettings()
+        s = self.settings
+        nb, rows = s.bands
+        self._nb, self._rows = nb, rows
+        from datasketch import MinHash
+
+        a, b = MinHash(num_perm=s.num_perm, seed=s.seed, scheme="affine32").permutations
+        self._perm_a = np.asarray(a, dtype=_U32)
+        self._perm_b = np.asarray(b, dtype=_U32)
+        mult = np.random.default_rng(s.seed).integers(1, 2**63, size=rows, dtype=np.int64)
+        self._band_mult = (mult.astype(_U64) << _U64(1)) | _U64(1)
+        # ads
+        self._ad_ids: list[str] = []
+        self._index: dict[str, int] = {}
+        self._site_names: list[str] = []
+        self._site_code: dict[str, int] = {}
+        self._site = np.zeros(0, np.int32)
+        self._city: list[str | None] = []
+        self._posted = np.zeros(0, np.int32)  # date ordinal, 0 = unknown
+        self._names: list[tuple[str, ...]] = []
+        # identifiers: table + (ad, ident) incidence
+        self._ident_kind = np.zeros(0, np.int8)
+        self._ident_value: list[str] = []
+        self._ident_code: dict[tuple[int, str], int] = {}
+        self._inc_ad = np.zeros(0, np.int64)
+        self._inc_ident = np.zeros(0, np.int64)
+        self._pruned: dict[int, str] = {}
+        # images (near matches)
+        self._img_ident = np.zeros(0, np.int64)
+        self._img_hash = np.zeros(0, _U64)
+        self._near = np.zeros((0, 3), np.int64)  # ident a, ident b, distance
+        # text
+        self._sig = np.zeros((0, s.num_perm), np.uint8)
+        self._bandkey = np.zeros((0, nb), _U32)
+        self._text_ok = np.zeros(0, bool)
+        self._text_edges = np.zeros((0, 2), np.int64)
+        self._text_sim = np.zeros(0, np.float32)
+        self._boiler: dict[int, np.ndarray] = {}
+        self._warm: dict[int, list[int]] = {}
+        self._warm_shingles: dict[int, np.ndarray] = {}
+        self._frozen: set[int] = set()
+        self._token_hash: dict[str, int] = {}
+        # clusters
+        self._key = np.zeros(0, np.int64)  # cluster key number per ad, -1 = none
+        self._next_key = 1
+
+    # ------------------------------------------------------------------ public API
+    def add(self, records: Sequence[AdRecord]) -> LinkUpdate:
+        """Add ads (already-known ad ids are skipped) and update clusters incrementally."""
+        fresh: list[AdRecord] = []
+        seen = set(self._index)
+        for rec in records:
+            if rec.ad_id in seen:
+                continue
+            seen.add(rec.ad_id)
+            fresh.append(rec)
+        first = len(self._ad_ids)
+        self._append_ads(fresh)
+        new_idx = np.arange(first, first + len(fresh), dtype=np.int64)
+        self._detect_hubs()
+        self._match_images(first)
+        self._link_text(fresh, new_idx)
+        update = self._recluster()
+        update.added, update.skipped = len(fresh), len(records) - len(fresh)
+        return update
+
+    def clusters(self) -> dict[str, list[str]]:
+        """``{cluster_key: [ad_id, ...]}`` for clusters of two or more ads."""
+        out: dict[str, list[str]] = {}
+        for i in np.flatnonzero(self._key >= 0):
+            out.setdefault(_key_name(int(self._key[i])), []).append(self._ad_ids[i])
+        return out
+
+    def cluster_map(self) -> dict[str, str]:
+        """``{ad_id: cluster_key}`` for every clustered ad (for :func:`timeline`)."""
+        return {self._ad_ids[i]: _key_name(int(self._key[i]))
+                for i in np.flatnonzero(self._key >= 0)}
+
+    def cluster_of(self, ad_id: str) -> str | None:
+        i = self._index.get(ad_id)
+        if i is None or self._key[i] < 0:
+            return None
+        return _key_name(int(self._key[i]))
+
+    def pruned(self) -> list[dict[str, Any]]:
+        """Identifiers ignored as hubs: ``[{kind, value, ads, reason}]``, most ads first."""
+        counts = np.bincount(self._inc_ident, minlength=len(self._ident_value))
+        rows = [{"kind": KINDS[self._ident_kind[i]], "value": self._ident_value[i],
+                 "ads": int(counts[i]), "reason": reason} for i, reason in self._pruned.items()]
+        return sorted(rows, key=lambda r: (-r["ads"], r["kind"], r["value"]))
+
+    def edges(self, cluster_key: str) -> list[dict[str, Any]]:
+        """Why the ads of a cluster are joined: ``[{a, b, kind, value}]``.
+
+        One edge per ad and shared identifier (a star from the identifier's first ad), every
+        near-image pair and every verified text link inside the cluster.
+        """
+        members = self._members(cluster_key)
+        if members.size == 0:
+            return []
+        out: list[dict[str, Any]] = []
+        mask = np.isin(self._inc_ad, members)
+        first: dict[int, int] = {}
+        for ad, ident in sorted(zip(self._inc_ad[mask].tolist(), self._inc_ident[mask].tolist(),
+                                    strict=True)):
+            if ident in self._pruned:
+                continue
+            if ident in first:
+                out.append({"a": self._ad_ids[first[ident]], "b": self._ad_ids[ad],
+                            "kind": KINDS[self._ident_kind[ident]],
+                            "value": self._ident_value[ident]})
+            else:
+                first[ident] = ad
+        ads_of = self._ads_of_idents(members)
+        for a, b, dist in self._near.tolist():
+            if a in self._pruned or b in self._pruned:
+                continue
+            if ads_of.get(a) and ads_of.get(b):
+                out.append({"a": self._ad_ids[ads_of[a][0]], "b": self._ad_ids[ads_of[b][0]],
+                            "kind": "image_near",
+                            "value": f"{self._ident_value[a]}~{self._ident_value[b]} "
+                                     f"({dist} bits)"})
+        tmask = np.isin(self._text_edges[:, 0], members)
+        for (a, b), sim in zip(self._text_edges[tmask].tolist(), self._text_sim[tmask].tolist(),
+                               strict=True):
+            out.append({"a": self._ad_ids[a], "b": self._ad_ids[b], "kind": "text",
+                        "value": f"similarity {sim:.2f}"})
+        return out
+
+    def link_signals(self, cluster_key: str) -> dict[str, list[str]]:
+        """Grade-L indicators of a cluster, ``{indicator: [ad_id, ...]}``, for scoring.
+
+        ``phone_multi_city``: one phone in ads in ``multi_city_min`` or more cities within
+        ``multi_city_days``; ``phone_many_profiles``: one phone behind ``many_profiles_min`` or
+        more names; ``image_reuse``: one image (or near copy) with different phones or names;
+        ``template_cluster``: text links between ads with different phones or names.
+        """
+        s = self.settings
+        members = self._members(cluster_key)
+        out: dict[str, set[int]] = {}
+        ads_of = self._ads_of_idents(members)
+        contacts = {ad: set() for ad in members.tolist()}
+        for ident, ads in ads_of.items():
+            if self._ident_kind[ident] != _IMAGE:
+                for ad in ads:
+                    contacts[ad].add(ident)
+        for ident, ads in ads_of.items():
+            if ident in self._pruned or len(ads) < 2:
+                continue
+            if KINDS[self._ident_kind[ident]] == "phone":
+                window = self._multi_city(ads, s.multi_city_days, s.multi_city_min)
+                if window:
+                    out.setdefault("phone_multi_city", set()).update(window)
+                names = {n for ad in ads for n in self._names[ad]}
+                if len(names) >= s.many_profiles_min:
+                    out.setdefault("phone_many_profiles", set()).update(ads)
+        image_groups = self._image_groups(ads_of)
+        for ads in image_groups:
+            phones = {frozenset(contacts[a]) for a in ads}
+            names = {self._names[a] for a in ads}
+            if len(ads) >= 2 and (len(phones) > 1 or len(names) > 1):
+                out.setdefault("image_reuse", set()).update(ads)
+        tmask = np.isin(self._text_edges[:, 0], members)
+        for a, b in self._text_edges[tmask].tolist():
+            if contacts[a] != contacts[b] or self._names[a] != self._names[b]:
+                out.setdefault("template_cluster", set()).update((a, b))
+        return {k: [self._ad_ids[i] for i in sorted(v)] for k, v in sorted(out.items())}
+
+    # ------------------------------------------------------------------ state
+    def to_state(self) -> bytes:
+        """Everything needed to continue incrementally, as one ``.npz`` (no pickle inside).
+
+        Arrays are stored as arrays and the rest as a JSON document, so loading never
+        executes code even if the data folder were tampered with.
+        """
+        meta = {
+            "format": STATE_FORMAT, "settings": self.settings.to_dict(),
+            "ad_ids": self._ad_ids, "sites": self._site_names, "city": self._city,
+            "names": [list(n) for n in self._names], "ident_value": self._ident_value,
+            "pruned": {str(k): v for k, v in self._pruned.items()},
+            "boiler_sites": sorted(self._boiler), "warm": {str(k): v for k, v in
+                                                           self._warm.items()},
+            "frozen": sorted(self._frozen), "next_key": self._next_key,
+        }
+        arrays: dict[str, np.ndarray] = {
+            "meta": np.frombuffer(zlib.compress(json.dumps(meta).encode(), 3), np.uint8),
+            "site": self._site, "posted": self._posted, "ident_kind": self._ident_kind,
+            "inc_ad": self._inc_ad, "inc_ident": self._inc_ident, "img_ident": self._img_ident,
+            "img_hash": self._img_hash, "near": self._near, "sig": self._sig,
+            "bandkey": self._bandkey, "text_ok": self._text_ok,
+            "text_edges": self._text_edges, "text_sim": self._text_sim, "key": self._key,
+        }
+        for site, arr in self._boiler.items():
+            arrays[f"boiler_{site}"] = arr
+        warm_ads = sorted(self._warm_shingles)
+        arrays["warm_ads"] = np.asarray(warm_ads, np.int64)
+        arrays["warm_len"] = np.asarray([len(self._warm_shingles[a]) for a in warm_ads],
+                                        np.int64)
+        arrays["warm_sh"] = (np.concatenate([self._warm_shingles[a] for a in warm_ads])
+                             if warm_ads else np.zeros(0, _U32))
+        buf = io.BytesIO()
+        np.savez(buf, allow_pickle=False, **arrays)
+        return buf.getvalue()
+
+    @classmethod
+    def from_state(cls, data: bytes) -> Linker:
+        """Rebuild a linker written by :meth:`to_state`."""
+        try:
+            npz = np.load(io.BytesIO(data), allow_pickle=False)
+            meta = json.loads(zlib.decompress(npz["meta"].tobytes()))
+        except (ValueError, OSError, KeyError, zlib.error) as exc:
+            raise ValueError(f"not a linker state: {exc}") from exc
+        if meta.get("format") != STATE_FORMAT:
+            raise ValueError(f"unsupported linker state format {meta.get('format')!r}")
+        self = cls(LinkSettings.from_dict(meta["settings"]))
+        self._ad_ids = list(meta["ad_ids"])
+        self._index = {a: i for i, a in enumerate(self._ad_ids)}
+        self._site_names = list(meta["sites"])
+        self._site_code = {s: i for i, s in enumerate(self._site_names)}
+        self._city = list(meta["city"])
+        self._names = [tuple(n) for n in meta["names"]]
+        self._ident_value = list(meta["ident_value"])
+        for name in ("site", "posted", "ident_kind", "inc_ad", "inc_ident", "img_ident",
+                     "img_hash", "near", "sig", "bandkey", "text_ok", "text_edges",
+                     "text_sim", "key"):
+            setattr(self, f"_{name}", npz[name])
+        self._ident_code = {(int(k), v): i for i, (k, v) in
+                            enumerate(zip(self._ident_kind.tolist(), self._ident_value,
+                                          strict=True))}
+        self._pruned = {int(k): v for k, v in meta["pruned"].items()}
+        self._boiler = {int(s): npz[f"boiler_{s}"] for s in meta["boiler_sites"]}
+        self._warm = {int(k): list(v) for k, v in meta["warm"].items()}
+        self._frozen = set(meta["frozen"])
+        self._next_key = int(meta["next_key"])
+        offsets = np.cumsum(np.r_[0, npz["warm_len"]])
+        warm_sh = npz["warm_sh"]
+        for n, ad in enumerate(npz["warm_ads"].tolist()):
+            self._warm_shingles[ad] = warm_sh[offsets[n]:offsets[n + 1]]
+        return self
+
+    # ------------------------------------------------------------------ ads + identifiers
+    def _append_ads(self, fresh: Sequence[AdRecord]) -> None:
+        first = len(self._ad_ids)
+        sites, posted, inc_ad, inc_ident = [], [], [], []
+        new_kinds: list[int] = []
+        new_images: list[tuple[int, str]] = []
+        for n, rec in enumerate(fresh):
+            i = first + n
+            self._ad_ids.append(rec.ad_id)
+            self._index[rec.ad_id] = i
+            code = self._site_code.get(rec.site)
+            if code is None:
+                code = self._site_code[rec.site] = len(self._site_names)
+                self._site_names.append(rec.site)
+            sites.append(code)
+            self._city.append(rec.city or None)
+            posted.append(rec.posted.toordinal() if rec.posted else 0)
+            self._names.append(tuple(dict.fromkeys(n.strip().casefold() for n in rec.names
+                                                   if n.strip())))
+            for kind, values in ((0, rec.phones), (1, rec.emails), (2, rec.handles),
+                                 (3, rec.image_hashes)):
+                for value in dict.fromkeys(_norm_ident(kind, v) for v in values):
+                    if not value:
+                        continue
+                    ident = self._ident_code.get((kind, value))
+                    if ident is None:
+                        ident = self._ident_code[(kind, value)] = len(self._ident_value)
+                        self._ident_value.append(value)
+                        new_kinds.append(kind)
+                        if kind == _IMAGE:
+                            new_images.append((ident, value))
+                    inc_ad.append(i)
+                    inc_ident.append(ident)
+        self._site = np.concatenate([self._site, np.asarray(sites, np.int32)])
+        self._posted = np.concatenate([self._posted, np.asarray(posted, np.int32)])
+        self._ident_kind = np.concatenate([self._ident_kind, np.asarray(new_kinds, np.int8)])
+        self._inc_ad = np.concatenate([self._inc_ad, np.asarray(inc_ad, np.int64)])
+        self._inc_ident = np.concatenate([self._inc_ident, np.asarray(inc_ident, np.int64)])
+        hashes = [(ident, int(v, 16)) for ident, v in new_images if _HEX64.fullmatch(v)]
+        self._new_image_from = len(self._img_ident)
+        if hashes:
+            self._img_ident = np.concatenate([self._img_ident,
+                                              np.asarray([h[0] for h in hashes], np.int64)])
+            self._img_hash = np.concatenate([self._img_hash,
+                                             np.asarray([h[1] for h in hashes], _U64)])
+        grow = len(fresh)
+        self._key = np.concatenate([self._key, np.full(grow, -1, np.int64)])
+        self._text_ok = np.concatenate([self._text_ok, np.zeros(grow, bool)])
+        self._sig = np.concatenate([self._sig, np.zeros((grow, self.settings.num_perm),
+                                                        np.uint8)])
+        self._bandkey = np.concatenate([self._bandkey, np.zeros((grow, self._nb), _U32)])
+
+    def _detect_hubs(self) -> None:
+        """Recompute the pruned set from all ads (cheap, vectorised, order-independent)."""
+        s = self.settings
+        n_ident = len(self._ident_value)
+        pruned: dict[int, str] = {}
+        counts = np.bincount(self._inc_ident, minlength=n_ident)
+        for ident in np.flatnonzero(counts > s.hub_max_ads).tolist():
+            pruned[ident] = (f"in {counts[ident]} ads, more than the limit of {s.hub_max_ads}: "
+                             "too generic to link on")
+        a, b = _pairs_within(self._inc_ad, self._inc_ident)
+        if a.size:
+            ka, kb = self._ident_kind[a], self._ident_kind[b]
+            for src, dst, ksrc, kdst in ((a, b, ka, kb), (b, a, kb, ka)):
+                both_contact = (ksrc != _IMAGE) & (kdst != _IMAGE)
+                image_contact = (ksrc == _IMAGE) & (kdst != _IMAGE)
+                for mask, limit, image in ((both_contact, s.hub_max_partners, False),
+                                           (image_contact, s.hub_image_max_contacts, True)):
+                    if not mask.any():
+                        continue
+                    pair = np.unique(src[mask] * n_ident + dst[mask])
+                    partners = np.bincount(pair // n_ident, minlength=n_ident)
+                    for ident in np.flatnonzero(partners >= limit).tolist():
+                        if ident in pruned:
+                            continue
+                        if image:
+                            pruned[ident] = (f"image used next to {partners[ident]} different "
+                                             "contact details: a stock or platform image")
+                        else:
+                            pruned[ident] = (f"appears next to {partners[ident]} other contact "
+                                             "details in the same ads: a switchboard, agency "
+                                             "or platform identifier")
+        self._pruned = pruned
+
+    def _match_images(self, first_ad: int) -> None:
+        """Near-duplicate image hashes among the new hashes and against all earlier ones."""
+        start = self._new_image_from
+        if start >= len(self._img_hash) or self.settings.image_max_distance <= 0:
+            return
+        found = _near_pairs(self._img_hash, start, self.settings.image_max_distance)
+        if found.size:
+            a, b, d = found[:, 0], found[:, 1], found[:, 2]
+            rows = np.stack([self._img_ident[a], self._img_ident[b], d], axis=1)
+            self._near = np.concatenate([self._near, rows.astype(np.int64)])
+
+    # ------------------------------------------------------------------ text
+    def _link_text(self, fresh: Sequence[AdRecord], new_idx: np.ndarray) -> None:
+        s = self.settings
+        if not len(fresh):
+            return
+        docs, lengths = self._shingle([r.text for r in fresh])
+        offsets = np.r_[0, np.cumsum(lengths)]
+        resign: list[int] = []
+        touched_sites: set[int] = set()
+        frozen_now: set[int] = set()
+        for n, i in enumerate(new_idx.tolist()):
+            site = int(self._site[i])
+            if site in self._frozen:
+                continue
+            warm = self._warm.setdefault(site, [])
+            if len(warm) < s.boilerplate_sample:
+                warm.append(i)
+                self._warm_shingles[i] = docs[offsets[n]:offsets[n + 1]]
+                touched_sites.add(site)
+                if len(warm) == s.boilerplate_sample:
+                    frozen_now.add(site)
+                    self._frozen.add(site)
+        for site in touched_sites:
+            self._boiler[site] = self._learn_boilerplate(self._warm[site])
+            resign.extend(i for i in self._warm[site] if i < new_idx[0])
+        # (re)sign: earlier warm ads whose boilerplate changed, plus all new ads
+        old = np.asarray(sorted(resign), np.int64)
+        if old.size:
+            keep = ~(np.isin(self._text_edges[:, 0], old) | np.isin(self._text_edges[:, 1], old))
+            self._text_edges, self._text_sim = self._text_edges[keep], self._text_sim[keep]
+            parts = [self._warm_shingles[i] for i in old.tolist()]
+            old_docs = np.concatenate(parts)
+            old_len = np.asarray([len(p) for p in parts], np.int64)
+        else:
+            old_docs, old_len = np.zeros(0, _U32), np.zeros(0, np.int64)
+        query = np.r_[old, new_idx]
+        all_docs = np.concatenate([old_docs, docs])
+        all_len = np.r_[old_len, lengths]
+        self._sign(query, all_docs, all_len)
+        self._text_candidates(query)
+        for site in frozen_now:  # sample complete: boilerplate fixed, shingles no longer kept
+            for i in self._warm[site]:
+                self._warm_shingles.pop(i, None)
+
+    def _learn_boilerplate(self, warm: Sequence[int]) -> np.ndarray:
+        """Shingles that appear next to many distinct contact details on one site."""
+        s = self.settings
+        owners_of = self._owners(warm)
+        sh, own = [], []
+        for i in warm:
+            shingles = self._warm_shingles.get(i)
+            if shingles is None or not len(shingles):
+                continue
+            for owner in owners_of[i]:
+                sh.append(shingles)
+                own.append(np.full(len(shingles), owner, np.int64))
+        if not sh:
+            return np.zeros(0, _U32)
+        shingles = np.concatenate(sh).astype(np.int64)
+        owners = np.concatenate(own)
+        n_owners = len({o for i in warm for o in owners_of[i]})
+        limit = max(s.boilerplate_min_phones, int(np.ceil(s.boilerplate_share * n_owners)))
+        pairs = np.unique(np.stack([shingles, owners], axis=1), axis=0)
+        values, counts = np.unique(pairs[:, 0], return_counts=True)
+        return values[counts >= limit].astype(_U32)
+
+    def _owners(self, ads: Sequence[int]) -> dict[int, list[int]]:
+        """Contact identifiers per ad (the ad itself, negated, when it has none)."""
+        wanted = np.asarray(ads, np.int64)
+        mask = np.isin(self._inc_ad, wanted)
+        out: dict[int, list[int]] = {int(i): [] for i in ads}
+        for ad, ident in zip(self._inc_ad[mask].tolist(), self._inc_ident[mask].tolist(),
+                             strict=True):
+            if self._ident_kind[ident] != _IMAGE:
+                out[ad].append(ident)
+        for ad, owners in out.items():
+            if not owners:
+                owners.append(-ad - 1)
+        return out
+
+    def _shingle(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Unique 32-bit word-shingle hashes per text (concatenated) and their counts."""
+        k = self.settings.shingle_size
+        cache = self._token_hash
+        token_ids: list[int] = []
+        lengths = np.zeros(len(texts), np.int64)
+        for n, text in enumerate(texts):
+            tokens = normalise_tokens(text)
+            for tok in tokens:
+                h = cache.get(tok)
+                if h is None:
+                    h = cache[tok] = zlib.crc32(tok.encode("utf-8"))
+                token_ids.append(h)
+            lengths[n] = len(tokens)
+        if len(cache) > 2_000_000:
+            cache.clear()
+        tok = np.asarray(token_ids, _U64)
+        ends = np.cumsum(lengths)
+        doc = np.repeat(np.arange(len(texts)), lengths)
+        pos = np.arange(len(tok))
+        short = lengths < k  # a short text is one shingle of all its tokens
+        valid = (pos + k <= ends[doc]) | (short[doc] & (pos == ends[doc] - lengths[doc]))
+        mixed = np.zeros(len(tok), _U64)
+        for shift in range(k):
+            idx = np.minimum(pos + shift, len(tok) - 1) if len(tok) else pos
+            part = tok[idx] if len(tok) else tok
+            inside = (pos + shift) < ends[doc]
+            mixed = (mixed * _U64(0x100000001B3)) ^ np.where(inside, part + _U64(shift + 1),
+                                                              _U64(0))
+        sh = (_fmix64(mixed) >> _U64(32)).astype(_U64)
+        sh_doc = doc[valid].astype(_U64)
+        combined = np.unique((sh_doc << _U64(32)) | sh[valid])
+        out_doc = (combined >> _U64(32)).astype(np.int64)
+        out = (combined & _U64(0xFFFFFFFF)).astype(_U32)
+        return out, np.bincount(out_doc, minlength=len(texts)).astype(np.int64)
+
+    def _sign(self, ads: np.ndarray, docs: np.ndarray, lengths: np.ndarray) -> None:
+        """Remove boilerplate, MinHash what is left, store signature bytes and band keys."""
+        s = self.settings
+        if not len(ads):
+            return
+        doc = np.repeat(np.arange(len(ads)), lengths)
+        sites = self._site[ads][doc]
+        keep = np.ones(len(docs), bool)
+        for site, boiler in self._boiler.items():
+            if boiler.size:
+                on_site = sites == site
+                keep[on_site] &= ~np.isin(docs[on_site], boiler, assume_unique=False)
+        docs, doc = docs[keep], doc[keep]
+        counts = np.bincount(doc, minlength=len(ads))
+        ok = counts >= s.text_min_shingles
+        self._text_ok[ads] = ok
+        if not ok.any():
+            return
+        sel = ok[doc]
+        docs, doc = docs[sel], doc[sel]
+        starts = np.r_[0, np.cumsum(counts[ok])[:-1]]
+        sig = np.empty((int(ok.sum()), s.num_perm), _U32)
+        hv = _fmix32(docs.astype(_U32))
+        chunk = max(1, 4_000_000 // s.num_perm)
+        # Chunk on document boundaries so a reduceat segment never spans chunks.
+        bounds = np.searchsorted(starts, np.arange(0, len(docs) + chunk, chunk))
+        bounds = np.unique(np.r_[bounds, len(starts)])
+        for lo, hi in pairwise(bounds):
+            if hi <= lo:
+                continue
+            a0 = starts[lo]
+            a1 = starts[hi] if hi < len(starts) else len(docs)
+            phv = hv[a0:a1, None] * self._perm_a[None, :] + self._perm_b[None, :]
+            sig[lo:hi] = np.minimum.reduceat(phv, starts[lo:hi] - a0, axis=0)
+        rows = ads[ok]
+        self._sig[rows] = (sig & _U32(0xFF)).astype(np.uint8)
+        self._bandkey[rows] = self._band_keys(sig)
+
+    def _band_keys(self, sig: np.ndarray) -> np.ndarray:
+        nb, r = self._nb, self._rows
+        keys = np.empty((len(sig), nb), _U32)
+        wide = sig.astype(_U64)
+        for band in range(nb):
+            part = wide[:, band * r:(band + 1) * r]
+            mixed = (part * self._band_mult[None, :]).sum(axis=1, dtype=_U64)
+            keys[:, band] = (_fmix64(mixed + _U64(band)) >> _U64(32)).astype(_U32)
+        return keys
+
+    def _text_candidates(self, query: np.ndarray) -> None:
+        """Join LSH buckets by sorting; verify candidates on the stored signatures."""
+        s = self.settings
+        valid = np.flatnonzero(self._text_ok)
+        if valid.size < 2 or not self._text_ok[query].any():
+            return
+        n = len(self._ad_ids)
+        in_q = np.zeros(n, bool)
+        in_q[query] = True
+        found: list[np.ndarray] = []
+        for band in range(self._nb):
+            keys = self._bandkey[valid, band]
+            order = np.argsort(keys, kind="stable")
+            sk, si = keys[order], valid[order]
+            starts = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
+            sizes = np.diff(np.r_[starts, len(sk)])
+            has_q = np.maximum.reduceat(in_q[si].astype(np.int8), starts).astype(bool)
+            pick = (sizes >= 2) & has_q
+            two = pick & (sizes == 2)
+            if two.any():
+                found.append(np.stack([si[starts[two]], si[starts[two] + 1]], axis=1))
+            for st, size in zip(starts[pick & (sizes > 2)].tolist(),
+                                sizes[pick & (sizes > 2)].tolist(), strict=True):
+                members = si[st:st + size]
+                if size <= s.bucket_cap:
+                    ii, jj = np.triu_indices(size, 1)
+                    pairs = np.stack([members[ii], members[jj]], axis=1)
+                    pairs = pairs[in_q[pairs[:, 0]] | in_q[pairs[:, 1]]]
+                else:  # a huge bucket: a star on its first ad plus a chain keeps it linear
+                    star = np.stack([np.full(size - 1, members[0]), members[1:]], axis=1)
+                    chain = np.stack([members[1:-1], members[2:]], axis=1)
+                    pairs = np.concatenate([star, chain])
+                found.append(pairs)
+        if not found:
+            return
+        pairs = np.concatenate(found)
+        pairs = np.sort(pairs, axis=1)
+        codes = np.unique(pairs[:, 0] * n + pairs[:, 1])
+        if len(self._text_edges):
+            known = self._text_edges[:, 0] * n + self._text_edges[:, 1]
+            codes = codes[~np.isin(codes, known)]
+        a, b = codes // n, codes % n
+        sims = np.empty(len(a), np.float32)
+        step = 200_000
+        for lo in range(0, len(a), step):
+            sa, sb = self._sig[a[lo:lo + step]], self._sig[b[lo:lo + step]]
+            sims[lo:lo + step] = (sa == sb).mean(axis=1)
+        good = sims >= s.text_min_similarity
+        self._text_edges = np.concatenate([self._text_edges,
+                                           np.stack([a[good], b[good]], axis=1)])
+        self._text_sim = np.concatenate([self._text_sim, sims[good]])
+
+    # ------------------------------------------------------------------ clusters
+    def _recluster(self) -> LinkUpdate:
+        n = len(self._ad_ids)
+        update = LinkUpdate()
+        if n == 0:
+            return update
+        pruned = np.fromiter(self._pruned, np.int64, len(self._pruned))
+        live = ~np.isin(self._inc_ident, pruned)
+        ads, idents = self._inc_ad[live], self._inc_ident[live]
+        first = np.full(len(self._ident_value), n, np.int64)
+        np.minimum.at(first, idents, ads)
+        src = [ads]
+        dst = [first[idents]]
+        if len(self._near):
+            a, b = self._near[:, 0], self._near[:, 1]
+            ok = (first[a] < n) & (first[b] < n)
+            src.append(first[a[ok]])
+            dst.append(first[b[ok]])
+        src.append(self._text_edges[:, 0])
+        dst.append(self._text_edges[:, 1])
+        u, v = np.concatenate(src), np.concatenate(dst)
+        graph = coo_matrix((np.ones(len(u), np.int8), (u, v)), shape=(n, n)).tocsr()
+        _, labels = connected_components(graph, directed=False)
+        sizes = np.bincount(labels)
+        old = self._key
+        new = np.full(n, -1, np.int64)
+        order = np.argsort(labels, kind="stable")
+        bounds = np.flatnonzero(np.r_[True, labels[order][1:] != labels[order][:-1]])
+        taken: set[int] = set()
+        groups = [(order[st:st + sizes[labels[order[st]]]]) for st in bounds.tolist()
+                  if sizes[labels[order[st]]] >= 2]
+        groups.sort(key=lambda g: int(g[0]))
+        for members in groups:
+            previous = np.unique(old[members])
+            previous = previous[previous >= 0].tolist()
+            keep = next((k for k in previous if k not in taken), None)
+            if keep is None:
+                keep = self._next_key
+                self._next_key += 1
+                update.new_clusters.append(_key_name(keep))
+            else:
+                absorbed = [k for k in previous if k != keep and k not in taken]
+                if absorbed:
+                    update.merged[_key_name(keep)] = [_key_name(k) for k in absorbed]
+                if (old[members] != keep).any():
+                    update.grown_clusters.append(_key_name(keep))
+            taken.update(previous)
+            taken.add(keep)
+            new[members] = keep
+        changed = np.flatnonzero(new != old)
+        for i in changed.tolist():
+            if new[i] >= 0:
+                update.assignments[self._ad_ids[i]] = _key_name(int(new[i]))
+        survivors = set(np.unique(new[new >= 0]).tolist())
+        update.dissolved = sorted(_key_name(k) for k in set(np.unique(old[old >= 0]).tolist())
+                                  - survivors
+                                  - {k for ks in update.merged.values() for k in
+                                     _key_numbers(ks)})
+        self._key = new
+        return update
+
+    # ------------------------------------------------------------------ helpers
+    def _members(self, cluster_key: str) -> np.ndarray:
+        number = _key_number(cluster_key)
+        if number is None:
+            return np.zeros(0, np.int64)
+        return np.flatnonzero(self._key == number)
+
+    def _ads_of_idents(self, members: np.ndarray) -> dict[int, list[int]]:
+        mask = np.isin(self._inc_ad, members)
+        out: dict[int, list[int]] = {}
+        for ad, ident in sorted(zip(self._inc_ad[mask].tolist(), self._inc_ident[mask].tolist(),
+                                    strict=True)):
+            out.setdefault(ident, []).append(ad)
+        return out
+
+    def _image_groups(self, ads_of: Mapping[int, list[int]]) -> list[list[int]]:
+        """Ads per image, near copies folded together (a tiny union-find)."""
+        images = [i for i in ads_of if self._ident_kind[i] == _IMAGE and i not in self._pruned]
+        parent = {i: i for i in images}
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for a, b, _d in self._near.tolist():
+            if a in parent and b in parent:
+                parent[find(a)] = find(b)
+        groups: dict[int, set[int]] = {}
+        for i in images:
+            groups.setdefault(find(i), set()).update(ads_of[i])
+        return [sorted(g) for g in groups.values()]
+
+    def _multi_city(self, ads: Sequence[int], days: int, minimum: int) -> list[int]:
+        dated = sorted((int(self._posted[a]), a) for a in ads
+                       if self._posted[a] and self._city[a])
+        hit: set[int] = set()
+        lo = 0
+        for hi in range(len(dated)):
+            while dated[hi][0] - dated[lo][0] > days:
+                lo += 1
+            window = dated[lo:hi + 1]
+            if len({self._city[a] for _, a in window}) >= minimum:
+                hit.update(a for _, a in window)
+        return sorted(hit)
+
+
+def timeline(records: Iterable[AdRecord], by: Literal["phone", "cluster"] = "phone", *,
+             clusters: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """Movement per phone or per cluster: ``[{key, city, date, ads}]`` sorted by key and date.
+
+    ``by="cluster"`` needs ``clusters`` (``{ad_id: cluster_key}``, e.g.
+    ``Linker.cluster_map()``); ads without city or date are left out.
+    """
+    if by not in ("phone", "cluster"):
+        raise ValueError("by must be 'phone' or 'cluster'")
+    if by == "cluster" and clusters is None:
+        raise ValueError("timeline by cluster needs clusters={ad_id: cluster_key}")
+    counts: dict[tuple[str, str, date], int] = {}
+    for rec in records:
+        if not rec.city or rec.posted is None:
+            continue
+        if by == "phone":
+            keys: Iterable[str] = dict.fromkeys(rec.phones)
+        else:
+            key = (clusters or {}).get(rec.ad_id)
+            keys = (key,) if key else ()
+        for key in keys:
+            counts[(key, rec.city, rec.posted)] = counts.get((key, rec.city, rec.posted), 0) + 1
+    return [{"key": k, "city": c, "date": d, "ads": n}
+            for (k, c, d), n in sorted(counts.items(), key=lambda kv: (kv[0][0], kv[0][2],
+                                                                        kv[0][1]))]
+
+
+# ---------------------------------------------------------------------- text normalisation
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_EMOJI = (r"[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2190-\u21FF\u2300-\u23FF"
+          r"\u3030\u303D\u3297\u3299]")
+_TOKEN = re.compile(rf"[^\W\d_]+|\d+|{_EMOJI}")
+_NUMBER_WORDS = frozenset(("nul", "een", "één", "twee", "drie", "vier", "vijf", "zes", "zeven",
+                           "acht", "negen", "tien", "zero", "one", "two", "three", "four", "five",
+                           "six", "seven", "eight", "nine", "o", "i"))
+_HEX64 = re.compile(r"[0-9a-f]{16}")
+
+
+def normalise_tokens(text: str) -> list[str]:
+    """Lower-cased word tokens with e-mails, URLs and phone numbers removed; emoji kept.
+
+    Digits go (phone parts, ages, prices vary between copies of one template), and so do runs
+    of four or more number words ("nul zes een twee …", a spelled-out phone). Emoji stay as
+    tokens: InfoShield-style ASCII stripping would delete the emoji codes (online.md §3).
+    """
+    text = _EMAIL.sub(" ", _URL.sub(" ", text.casefold()))
+    return _drop_number_runs([t for t in _TOKEN.findall(text) if not t.isdigit()])
+
+
+def _drop_number_runs(tokens: list[str]) -> list[str]:
+    out: list[str] = []
+    run: list[str] = []
+    for tok in tokens:
+        if tok in _NUMBER_WORDS:
+            run.append(tok)
+            continue
+        if len(run) < 4:
+            out.extend(run)
+        run = []
+        out.append(tok)
+    if len(run) < 4:
+        out.extend(run)
+    return out
+
+
+def _norm_ident(kind: int, value: str) -> str:
+    value = value.strip()
+    if kind == 0:
+        return value
+    if kind in (1, 2):
+        return value.casefold().lstrip("@") if kind == 2 else value.casefold()
+    return value.lower()
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer, as datasketch applies it before its permutations."""
+    h = h ^ (h >> _U32(16))
+    h = h * _U32(0x85EBCA6B)
+    h = h ^ (h >> _U32(13))
+    h = h * _U32(0xC2B2AE35)
+    return h ^ (h >> _U32(16))
+
+
+def _fmix64(h: np.ndarray) -> np.ndarray:
+    h = h ^ (h >> _U64(33))
+    h = h * _U64(0xFF51AFD7ED558CCD)
+    h = h ^ (h >> _U64(33))
+    h = h * _U64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> _U64(33))
+
+
+def minhash_signatures(token_lists: Sequence[Sequence[int]], *, num_perm: int = 128,
+                       seed: int = 1) -> np.ndarray:
+    """datasketch-compatible MinHash signatures of integer shingle sets, vectorised.
+
+    Equal to ``datasketch.MinHash(num_perm, seed, hashfunc=int, scheme="affine32")`` updated
+    with each value; exposed so tests can prove it.
+    """
+    from datasketch import MinHash
+
+    a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+    a, b = np.asarray(a, _U32), np.asarray(b, _U32)
+    out = np.full((len(token_lists), num_perm), 0xFFFFFFFF, _U32)
+    for n, values in enumerate(token_lists):
+        if len(values):
+            hv = _fmix32(np.asarray(values, _U32))
+            out[n] = (hv[:, None] * a[None, :] + b[None, :]).min(axis=0)
+    return out
+
+
+def _pairs_within(group: np.ndarray, item: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All unordered pairs of items sharing a group (groups are small: one ad's identifiers)."""
+    if not len(group):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    order = np.argsort(group, kind="stable")
+    g, it = group[order], item[order]
+    a_parts, b_parts = [], []
+    shift = 1
+    while shift < len(g):
+        same = g[shift:] == g[:-shift]
+        if not same.any():
+            break
+        a_parts.append(it[:-shift][same])
+        b_parts.append(it[shift:][same])
+        shift += 1
+    if not a_parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(a_parts), np.concatenate(b_parts)
+
+
+def _near_pairs(hashes: np.ndarray, start: int, max_distance: int) -> np.ndarray:
+    """Pairs (i, j, distance) with i ≥ start (new), j < i, Hamming distance ≤ max_distance.
+
+    Multi-index hashing: 4 bands of 16 bits; a pair within ``d`` bits has a band within
+    ``d // 4`` bits, so probing every band value within that radius finds all pairs.
+    """
+    n = len(hashes)
+    radius = max_distance // 4
+    flips = [0]
+    for r in range(1, radius + 1):
+        for bits in combinations(range(16), r):
+            flips.append(sum(1 << b for b in bits))
+    found = []
+    for band in range(4):
+        values = ((hashes >> _U64(16 * band)) & _U64(0xFFFF)).astype(np.int64)
+        order = np.argsort(values, kind="stable")
+        bucket_start = np.searchsorted(values[order], np.arange(65537))
+        new = np.arange(start, n)
+        for flip in flips:
+            probe = values[new] ^ flip
+            lo, hi = bucket_start[probe], bucket_start[probe + 1]
+            sizes = hi - lo
+            if not sizes.any():
+                continue
+            q = np.repeat(new, sizes)
+            offs = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+            c = order[np.repeat(lo, sizes) + offs]
+            keep = c < q
+            q, c = q[keep], c[keep]
+            dist = np.bitwise_count(hashes[q] ^ hashes[c]).astype(np.int64)
+            ok = dist <= max_distance
+            if ok.any():
+                found.append(np.stack([q[ok], c[ok], dist[ok]], axis=1))
+    if not found:
+        return np.zeros((0, 3), np.int64)
+    allp = np.concatenate(found)
+    _, first = np.unique(allp[:, 0] * n + allp[:, 1], return_index=True)
+    return allp[first]
+
+
+def _key_name(number: int) -> str:
+    return f"c{number:07d}"
+
+
+def _key_number(key: str) -> int | None:
+    if len(key) > 1 and key[0] == "c" and key[1:].isdigit():
+        return int(key[1:])
+    return None
+
+
+def _key_numbers(keys: Iterable[str]) -> set[int]:
+    return {k for k in (_key_number(x) for x in keys) if k is not None}

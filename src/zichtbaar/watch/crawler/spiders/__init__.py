@@ -1,0 +1,1 @@
+"""The generic ad spider (one class; every site is a source YAML)."""

@@ -1,0 +1,176 @@
+"""The analyst queue end to end: linking, views, labels, handover to the hub, export, access,
+retention. Ads come from the synthetic corpus through the crawler's own store service."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+
+import pytest
+from django.utils import timezone
+
+from zichtbaar.accounts.roles import OrganisationType, Role
+from zichtbaar.audit.models import AuditEntry
+from zichtbaar.hub.models import Channel, Signal
+from zichtbaar.watch import services
+from zichtbaar.watch.events import WatchAuditEvent
+from zichtbaar.watch.models import Ad, Cluster, ClusterLabel, Snapshot
+
+from .conftest import store_synth
+
+pytestmark = pytest.mark.django_db
+
+
+def test_linking_builds_clusters_with_explanations(linked_corpus):
+    clusters = list(Cluster.objects.all())
+    assert clusters, "the synthetic networks must form clusters"
+    for cluster in clusters:
+        assert cluster.size == cluster.ads.count() >= 2
+        assert cluster.explanation, "every cluster explains its score"
+        total = sum(row["contribution"] for row in cluster.explanation)
+        assert cluster.score == pytest.approx(total, abs=0.01)
+    # Networks in the truth are grouped: the biggest cluster holds ads of a single network.
+    assert Ad.objects.filter(cluster__isnull=False).count() >= 8
+
+
+def test_incremental_link_joins_new_ads_without_relinking(db):
+    store_synth(networks=3, independents=6, seed=11)
+    first = services.link_pending()
+    assert first.ads > 0 and first.clusters_total > 0
+    again = services.link_pending()
+    assert again.ads == 0, "nothing is linked twice"
+    before = {c.key: c.size for c in Cluster.objects.all()}
+    # A re-crawl where one ad changed is linked again, alone.
+    ad = Ad.objects.filter(cluster__isnull=False).first()
+    run = services.crawl_run_start(source=ad.source)
+    page = services.AdPage(url=ad.url, status=200, body=b"<html>changed</html>",
+                           fetched_at=timezone.now(), title=ad.title,
+                           text=ad.text + " Bel nu!", posted=ad.posted,
+                           image_hashes=ad.image_hashes)
+    stored = services.ad_page_store(run=run, page=page)
+    assert stored.changed and not stored.created
+    assert Snapshot.objects.filter(ad=ad).count() == 2, "the earlier version's hash is kept"
+    report = services.link_pending()
+    assert report.ads == 1
+    assert {c.key: c.size for c in Cluster.objects.all()} == before
+
+
+def test_queue_and_cluster_page_are_audited(linked_corpus, analyst_client):
+    client = analyst_client
+    response = client.get("/watch/")
+    assert response.status_code == 200
+    cluster = Cluster.objects.order_by("-score").first()
+    assert cluster.reference in response.content.decode()
+    page = client.get(f"/watch/clusters/{cluster.pk}/")
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "<mark" in body, "extractions are highlighted"
+    assert "sha256" in body, "evidence hashes are shown"
+    events = set(AuditEntry.objects.values_list("event", flat=True))
+    assert WatchAuditEvent.QUEUE_VIEWED in events
+    assert WatchAuditEvent.CLUSTER_VIEWED in events
+    cluster.refresh_from_db()
+    assert cluster.state == "seen", "opening a cluster marks it reviewed"
+    images = client.get(f"/watch/clusters/{cluster.pk}/images/")
+    assert images.status_code == 200
+    assert AuditEntry.objects.filter(event=WatchAuditEvent.IMAGES_VIEWED).exists()
+    svg = client.get(f"/watch/clusters/{cluster.pk}/timeline.svg")
+    assert svg.status_code == 200 and b"<svg" in svg.content
+
+
+def test_label_and_handover_create_a_hub_signal_with_evidence(linked_corpus, analyst_client,
+                                                              watch_org):
+    cluster = Cluster.objects.order_by("-score").first()
+    response = analyst_client.post(f"/watch/clusters/{cluster.pk}/label/",
+                                   {"label": "trafficking", "note": "zelfde nummer"})
+    assert response.status_code == 302
+    cluster.refresh_from_db()
+    assert cluster.label == "trafficking"
+    assert ClusterLabel.objects.filter(cluster=cluster).count() == 1
+    # Without confirmation nothing is handed over.
+    refused = analyst_client.post(f"/watch/clusters/{cluster.pk}/handover/",
+                                  {"indicators": ["NS01"]})
+    assert refused.status_code == 302
+    assert not Signal.objects.filter(channel=Channel.ONLINE).exists()
+    analyst_client.post(f"/watch/clusters/{cluster.pk}/handover/",
+                        {"indicators": ["NS01"], "confirm": "on"})
+    cluster.refresh_from_db()
+    signal = cluster.signal
+    assert signal is not None and signal.channel == Channel.ONLINE
+    assert signal.organisation == watch_org
+    assert signal.indicators == ["NS01"]
+    evidence = signal.coded_fields["evidence"]
+    assert len(evidence) == cluster.size
+    hashes = {s["sha256"] for item in evidence for s in item["snapshots"]}
+    assert hashes == set(Snapshot.objects.filter(ad__cluster=cluster)
+                         .values_list("sha256", flat=True))
+    assert "<html" not in str(signal.coded_fields), "no copy of the pages"
+    assert AuditEntry.objects.filter(event=WatchAuditEvent.CLUSTER_HANDED_OVER).exists()
+    # A second handover is refused with a message, not a second signal.
+    analyst_client.post(f"/watch/clusters/{cluster.pk}/handover/",
+                        {"indicators": ["NS01"], "confirm": "on"})
+    assert Signal.objects.filter(channel=Channel.ONLINE).count() == 1
+
+
+def test_export_csv_has_the_documented_columns(linked_corpus, analyst_client):
+    response = analyst_client.get("/watch/export.csv")
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert len(rows) == Ad.objects.count()
+    assert rows[0].keys() >= {"url", "phones", "emails", "city", "age", "cluster", "score",
+                              "indicators"}
+    for row in rows:
+        for phone in filter(None, row["phones"].split(";")):
+            assert re.fullmatch(r"\+\d{8,15}", phone), phone
+    clustered = [r for r in rows if r["cluster"]]
+    assert clustered and any(not r["cluster"] for r in rows)
+
+
+@pytest.mark.parametrize(("kind", "role", "status"), [
+    (OrganisationType.REPORTING_POINT, Role.ANALYST, 200),
+    (OrganisationType.POLICE, Role.ANALYST, 200),
+    (OrganisationType.CARE_NGO, Role.ANALYST, 404),
+    (OrganisationType.MUNICIPALITY, Role.COORDINATOR, 403),
+    (OrganisationType.REPORTING_POINT, Role.COUNSELLOR, 403),
+    (OrganisationType.RESEARCH, Role.RESEARCHER, 403),
+])
+def test_only_reporting_points_and_police_see_the_queue(linked_corpus, make_org, staff_client,
+                                                        kind, role, status):
+    client = staff_client(role, make_org(f"Org {kind}", kind))
+    cluster = Cluster.objects.first()
+    for url in ("/watch/", f"/watch/clusters/{cluster.pk}/", "/watch/export.csv",
+                f"/watch/clusters/{cluster.pk}/images/"):
+        assert client.get(url).status_code == status, url
+    posted = client.post(f"/watch/clusters/{cluster.pk}/label/", {"label": "spam"})
+    assert posted.status_code in ({302} if status == 200 else {403, 404})
+    if status != 200:
+        assert not ClusterLabel.objects.exists()
+
+
+def test_anonymous_visitor_is_sent_to_sign_in(linked_corpus, client):
+    response = client.get("/watch/")
+    assert response.status_code == 302 and "/accounts/" in response["Location"]
+
+
+def test_bad_label_is_refused_with_a_message(linked_corpus, analyst_client):
+    cluster = Cluster.objects.first()
+    response = analyst_client.post(f"/watch/clusters/{cluster.pk}/label/",
+                                   {"label": "<script>"}, follow=True)
+    assert response.status_code == 200
+    assert not ClusterLabel.objects.exists()
+
+
+def test_retention_deletes_old_ads_and_keeps_hashes_in_the_audit_trail(db):
+    old = timezone.now() - dt.timedelta(days=200)
+    ads = store_synth(networks=2, independents=3, seed=5, fetched_at=old)
+    services.link_pending()
+    hashes = set(Snapshot.objects.values_list("sha256", flat=True))
+    report = services.retention_run()
+    assert report.ads == len(ads)
+    assert not Ad.objects.exists() and not Snapshot.objects.exists()
+    kept = {e.detail["sha256"] for e in
+            AuditEntry.objects.filter(event=WatchAuditEvent.SNAPSHOT_DELETED)}
+    assert kept == hashes
+    assert not Cluster.objects.exists()
