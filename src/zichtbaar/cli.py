@@ -188,11 +188,14 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     try:
         if args.watch_command == "crawl":
-            from zichtbaar.watch.crawler.run import crawl
+            from zichtbaar.watch.crawler.run import FINISHED_REASONS, crawl
 
             summary = crawl(args.source, max_pages=args.max_pages,
                             progress=lambda text: print(text, flush=True))
-            print(summary.describe())
+            print(summary.line())
+            if summary.reason not in FINISHED_REASONS:
+                print(f"The crawl did not finish: {summary.reason}", file=sys.stderr)
+                return 1
             if args.link:
                 print(services.link_summary(services.link_pending()))
         elif args.watch_command == "link":

@@ -1,5 +1,7 @@
 """The synthetic ad site on loopback, and crawls run as an operator runs them: a subprocess.
 
+Test modules import ``site_fixture`` to get the ``site`` fixture.
+
 Twisted's reactor cannot restart, so every crawl runs in its own process
 (``zichtbaar manage watch_crawl``), pointed at this test's database: the pytest-django test
 database (a file for SQLite, a real database on PostgreSQL), which the tests using these
@@ -41,8 +43,9 @@ class Site:
         return {p: n for p, n in self.server.requested().items() if p.endswith(".html")}
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
+@pytest.fixture(name="site")
+def site_fixture(tmp_path: Path) -> Iterator[Site]:
+    """The site with a small corpus, served on a free port for one test."""
     root = tmp_path / "site"
     server, thread, port = testsite.serve(root)
     try:
@@ -71,11 +74,11 @@ def crawl_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def watch_crawl(source: Path, *args: str, env: dict[str, str] | None = None,
+def watch_crawl(*args: str | Path, env: dict[str, str] | None = None,
                 wait: bool = True) -> Any:
-    """``zichtbaar manage watch_crawl SOURCE ARGS`` as a subprocess."""
-    command = [sys.executable, "-m", "zichtbaar.cli", "manage", "watch_crawl", str(source),
-               *args]
+    """``zichtbaar manage watch_crawl SOURCE… ARGS`` as a subprocess."""
+    command = [sys.executable, "-m", "zichtbaar.cli", "manage", "watch_crawl",
+               *(str(a) for a in args)]
     if not wait:
         return subprocess.Popen(command, env=env or crawl_env(), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)

@@ -38,7 +38,7 @@ def test_analyst_labels_a_cluster_and_hands_it_to_the_hub(browser, live_server, 
     assert page.locator("mark").count() >= 1
     page.get_by_role("button", name="Afbeeldingshashes tonen").click()
     page.locator("[data-testid=image-hashes]").wait_for()
-    page.get_by_label("Label", exact=True).select_option("trafficking")
+    page.get_by_role("combobox", name="Label").select_option("trafficking")
     page.get_by_role("button", name="Label opslaan").click()
     assert page.locator("[data-testid=label]").inner_text().strip() == "Mensenhandel vermoed"
     page.get_by_label("Ik heb gecontroleerd wat er wordt gedeeld").check()
@@ -49,5 +49,10 @@ def test_analyst_labels_a_cluster_and_hands_it_to_the_hub(browser, live_server, 
     signal = Signal.objects.get(channel=Channel.ONLINE)
     assert top.signal == signal
     assert page.locator("[data-testid=signal]").inner_text().strip() == signal.reference
+    # Every timeline plot loads (served as SVG from our own origin, allowed by the CSP).
+    for image in page.locator("img.timeline").all():
+        image.scroll_into_view_if_needed()
+        page.wait_for_function("(img) => img.complete && img.naturalWidth > 0",
+                               arg=image.element_handle(), timeout=30_000)
     assert errors == []
     context.close()

@@ -39,7 +39,7 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import combinations, pairwise
 from typing import Any, Literal
 
@@ -93,6 +93,7 @@ class LinkSettings:
     multi_city_days: int = 30
     multi_city_min: int = 3
     many_profiles_min: int = 3
+    workers: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -120,13 +121,15 @@ class LinkUpdate:
 
     ``assignments`` maps every ad whose cluster key changed (new ads joining, ads of merged
     clusters) to its key; ``merged`` maps a surviving (older) key to the keys it absorbed;
-    ``dissolved`` lists keys that no longer exist (split off by a newly pruned hub).
+    ``split`` maps a key to the new keys of parts that split off it, and ``dissolved`` lists
+    keys that no longer exist; both happen when a newly pruned hub stops joining ads.
     """
 
     assignments: dict[str, str] = field(default_factory=dict)
     new_clusters: list[str] = field(default_factory=list)
     grown_clusters: list[str] = field(default_factory=list)
     merged: dict[str, list[str]] = field(default_factory=dict)
+    split: dict[str, list[str]] = field(default_factory=dict)
     dissolved: list[str] = field(default_factory=list)
     added: int = 0
     skipped: int = 0
@@ -177,7 +180,6 @@ class Linker:
         self._warm: dict[int, list[int]] = {}
         self._warm_shingles: dict[int, np.ndarray] = {}
         self._frozen: set[int] = set()
-        self._token_hash: dict[str, int] = {}
         # clusters
         self._key = np.zeros(0, np.int64)  # cluster key number per ad, -1 = none
         self._next_key = 1
@@ -397,7 +399,10 @@ class Linker:
                                                    if n.strip())))
             for kind, values in ((0, rec.phones), (1, rec.emails), (2, rec.handles),
                                  (3, rec.image_hashes)):
-                for value in dict.fromkeys(_norm_ident(kind, v) for v in values):
+                if not values:
+                    continue
+                normed = [_norm_ident(kind, v) for v in values]
+                for value in (normed if len(normed) == 1 else dict.fromkeys(normed)):
                     if not value:
                         continue
                     ident = self._ident_code.get((kind, value))
@@ -447,7 +452,7 @@ class Linker:
                                            (image_contact, s.hub_image_max_contacts, True)):
                     if not mask.any():
                         continue
-                    pair = np.unique(src[mask] * n_ident + dst[mask])
+                    pair = _sorted_unique(src[mask] * n_ident + dst[mask])
                     partners = np.bincount(pair // n_ident, minlength=n_ident)
                     for ident in np.flatnonzero(partners >= limit).tolist():
                         if ident in pruned:
@@ -553,40 +558,26 @@ class Linker:
         return out
 
     def _shingle(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Unique 32-bit word-shingle hashes per text (concatenated) and their counts."""
-        k = self.settings.shingle_size
-        cache = self._token_hash
-        token_ids: list[int] = []
-        lengths = np.zeros(len(texts), np.int64)
-        for n, text in enumerate(texts):
-            tokens = normalise_tokens(text)
-            for tok in tokens:
-                h = cache.get(tok)
-                if h is None:
-                    h = cache[tok] = zlib.crc32(tok.encode("utf-8"))
-                token_ids.append(h)
-            lengths[n] = len(tokens)
-        if len(cache) > 2_000_000:
-            cache.clear()
-        tok = np.asarray(token_ids, _U64)
-        ends = np.cumsum(lengths)
-        doc = np.repeat(np.arange(len(texts)), lengths)
-        pos = np.arange(len(tok))
-        short = lengths < k  # a short text is one shingle of all its tokens
-        valid = (pos + k <= ends[doc]) | (short[doc] & (pos == ends[doc] - lengths[doc]))
-        mixed = np.zeros(len(tok), _U64)
-        for shift in range(k):
-            idx = np.minimum(pos + shift, len(tok) - 1) if len(tok) else pos
-            part = tok[idx] if len(tok) else tok
-            inside = (pos + shift) < ends[doc]
-            mixed = (mixed * _U64(0x100000001B3)) ^ np.where(inside, part + _U64(shift + 1),
-                                                              _U64(0))
-        sh = (_fmix64(mixed) >> _U64(32)).astype(_U64)
-        sh_doc = doc[valid].astype(_U64)
-        combined = np.unique((sh_doc << _U64(32)) | sh[valid])
-        out_doc = (combined >> _U64(32)).astype(np.int64)
-        out = (combined & _U64(0xFFFFFFFF)).astype(_U32)
-        return out, np.bincount(out_doc, minlength=len(texts)).astype(np.int64)
+        """Unique 32-bit word-shingle hashes per text (concatenated) and their counts.
+
+        Tokenising is the one Python-bound step, so big batches are split over
+        ``settings.workers`` processes (forked: the texts are not copied through pipes).
+        """
+        k, workers = self.settings.shingle_size, self.settings.workers
+        if workers <= 1 or len(texts) < 100_000:
+            return shingle_texts(texts, k)
+        import multiprocessing
+
+        global _FORK_TEXTS
+        _FORK_TEXTS = texts
+        step = -(-len(texts) // (workers * 4))
+        chunks = [(lo, min(lo + step, len(texts)), k) for lo in range(0, len(texts), step)]
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                parts = pool.map(_shingle_chunk, chunks)
+        finally:
+            _FORK_TEXTS = ()
+        return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
 
     def _sign(self, ads: np.ndarray, docs: np.ndarray, lengths: np.ndarray) -> None:
         """Remove boilerplate, MinHash what is left, store signature bytes and band keys."""
@@ -647,9 +638,11 @@ class Linker:
         in_q[query] = True
         found: list[np.ndarray] = []
         for band in range(self._nb):
-            keys = self._bandkey[valid, band]
-            order = np.argsort(keys, kind="stable")
-            sk, si = keys[order], valid[order]
+            # Sort (key, ad) packed in one uint64: faster than a stable argsort, and ads stay in
+            # ascending order inside a bucket, which keeps big-bucket edges deterministic.
+            packed = np.sort((self._bandkey[valid, band].astype(_U64) << _U64(32))
+                             | valid.astype(_U64))
+            sk, si = packed >> _U64(32), (packed & _U64(0xFFFFFFFF)).astype(np.int64)
             starts = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
             sizes = np.diff(np.r_[starts, len(sk)])
             has_q = np.maximum.reduceat(in_q[si].astype(np.int8), starts).astype(bool)
@@ -661,7 +654,7 @@ class Linker:
                                 sizes[pick & (sizes > 2)].tolist(), strict=True):
                 members = si[st:st + size]
                 if size <= s.bucket_cap:
-                    ii, jj = np.triu_indices(size, 1)
+                    ii, jj = _triu(size)
                     pairs = np.stack([members[ii], members[jj]], axis=1)
                     pairs = pairs[in_q[pairs[:, 0]] | in_q[pairs[:, 1]]]
                 else:  # a huge bucket: a star on its first ad plus a chain keeps it linear
@@ -673,7 +666,7 @@ class Linker:
             return
         pairs = np.concatenate(found)
         pairs = np.sort(pairs, axis=1)
-        codes = np.unique(pairs[:, 0] * n + pairs[:, 1])
+        codes = _sorted_unique(pairs[:, 0] * n + pairs[:, 1])
         if len(self._text_edges):
             known = self._text_edges[:, 0] * n + self._text_edges[:, 1]
             codes = codes[~np.isin(codes, known)]
@@ -721,13 +714,14 @@ class Linker:
                   if sizes[labels[order[st]]] >= 2]
         groups.sort(key=lambda g: int(g[0]))
         for members in groups:
-            previous = np.unique(old[members])
-            previous = previous[previous >= 0].tolist()
+            previous = sorted({k for k in old[members].tolist() if k >= 0})
             keep = next((k for k in previous if k not in taken), None)
             if keep is None:
                 keep = self._next_key
                 self._next_key += 1
                 update.new_clusters.append(_key_name(keep))
+                for k in previous:  # a part split off an existing cluster (a newly pruned hub)
+                    update.split.setdefault(_key_name(k), []).append(_key_name(keep))
             else:
                 absorbed = [k for k in previous if k != keep and k not in taken]
                 if absorbed:
@@ -741,8 +735,8 @@ class Linker:
         for i in changed.tolist():
             if new[i] >= 0:
                 update.assignments[self._ad_ids[i]] = _key_name(int(new[i]))
-        survivors = set(np.unique(new[new >= 0]).tolist())
-        update.dissolved = sorted(_key_name(k) for k in set(np.unique(old[old >= 0]).tolist())
+        survivors = set(_sorted_unique(new[new >= 0]).tolist())
+        update.dissolved = sorted(_key_name(k) for k in set(_sorted_unique(old[old >= 0]).tolist())
                                   - survivors
                                   - {k for ks in update.merged.values() for k in
                                      _key_numbers(ks)})
@@ -833,6 +827,7 @@ _TOKEN = re.compile(rf"[^\W\d_]+|\d+|{_EMOJI}")
 _NUMBER_WORDS = frozenset(("nul", "een", "één", "twee", "drie", "vier", "vijf", "zes", "zeven",
                            "acht", "negen", "tien", "zero", "one", "two", "three", "four", "five",
                            "six", "seven", "eight", "nine", "o", "i"))
+_NUMBER_RUN_MIN = 4
 _HEX64 = re.compile(r"[0-9a-f]{16}")
 
 
@@ -840,27 +835,127 @@ def normalise_tokens(text: str) -> list[str]:
     """Lower-cased word tokens with e-mails, URLs and phone numbers removed; emoji kept.
 
     Digits go (phone parts, ages, prices vary between copies of one template), and so do runs
-    of four or more number words ("nul zes een twee …", a spelled-out phone). Emoji stay as
-    tokens: InfoShield-style ASCII stripping would delete the emoji codes (online.md §3).
+    of four or more number words or digit groups ("nul zes een twee …", a spelled-out phone).
+    Emoji stay as tokens: InfoShield-style ASCII stripping would delete the emoji codes
+    (online.md §3). ``shingle_texts`` does the same with numpy.
     """
-    text = _EMAIL.sub(" ", _URL.sub(" ", text.casefold()))
-    return _drop_number_runs([t for t in _TOKEN.findall(text) if not t.isdigit()])
-
-
-def _drop_number_runs(tokens: list[str]) -> list[str]:
+    tokens = _raw_tokens(text)
     out: list[str] = []
     run: list[str] = []
-    for tok in tokens:
-        if tok in _NUMBER_WORDS:
+    for tok in [*tokens, ""]:
+        if tok and (tok in _NUMBER_WORDS or tok.isdigit()):
             run.append(tok)
             continue
-        if len(run) < 4:
-            out.extend(run)
+        if len(run) < _NUMBER_RUN_MIN:
+            out.extend(t for t in run if not t.isdigit())
         run = []
-        out.append(tok)
-    if len(run) < 4:
-        out.extend(run)
+        if tok:
+            out.append(tok)
     return out
+
+
+def _raw_tokens(text: str) -> list[str]:
+    text = text.casefold()
+    if "http" in text or "www." in text:
+        text = _URL.sub(" ", text)
+    if "@" in text:
+        text = _EMAIL.sub(" ", text)
+    return _TOKEN.findall(text)
+
+
+_FORK_TEXTS: Sequence[str] = ()
+_NO_IDS = np.zeros(0, np.int64)
+
+
+class _SentenceTokens(dict[str, np.ndarray]):
+    """Sentence → token ids into ``vocab``; a miss tokenises (URLs and e-mails removed)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.vocab: dict[str, int] = {}
+
+    def __missing__(self, sentence: str) -> np.ndarray:
+        text = sentence
+        if "http" in text or "www." in text:
+            text = _URL.sub(" ", text)
+        if "@" in text:
+            text = _EMAIL.sub(" ", text)
+        tokens = _TOKEN.findall(text)
+        vocab = self.vocab
+        ids = (np.fromiter((vocab.setdefault(t, len(vocab)) for t in tokens), np.int64,
+                           len(tokens)) if tokens else _NO_IDS)
+        self[sentence] = ids
+        return ids
+
+
+def _shingle_chunk(job: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    lo, hi, k = job
+    return shingle_texts(_FORK_TEXTS[lo:hi], k)
+
+
+def shingle_texts(texts: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unique 32-bit hashes of the word k-shingles of each text, concatenated, and counts.
+
+    Tokens are hashed once each (crc32, stable across runs and processes); shingle hashes are
+    mixed from token hashes with numpy, so no shingle string is ever built. A text shorter
+    than ``k`` tokens is one shingle.
+    """
+    # Ads repeat whole sentences (site boilerplate, templates), so tokens are cached per
+    # sentence: each distinct sentence goes through the regexes once per call, and the loop
+    # over known sentences runs in C (map over dict lookups).
+    cache = _SentenceTokens()
+    parts: list[np.ndarray] = []
+    per_doc = np.zeros(len(texts), np.int64)
+    for n, text in enumerate(texts):
+        sentences = text.casefold().split(". ")
+        per_doc[n] = len(sentences)
+        parts.extend(map(cache.__getitem__, sentences))
+    part_len = np.fromiter(map(len, parts), np.int64, len(parts))
+    lengths = np.add.reduceat(part_len, np.r_[0, np.cumsum(per_doc)[:-1]]) if len(texts) \
+        else np.zeros(0, np.int64)
+    if not part_len.sum():
+        return np.zeros(0, _U32), np.zeros(len(texts), np.int64)
+    words = list(cache.vocab)
+    ids = np.concatenate(parts)
+    hashes = np.fromiter((zlib.crc32(t.encode("utf-8")) for t in words), _U64, len(words))
+    digit = np.fromiter((t.isdigit() for t in words), bool, len(words))
+    number = digit | np.fromiter((t in _NUMBER_WORDS for t in words), bool, len(words))
+    # Drop digits and runs of >= 4 number-like tokens (within one text), as normalise_tokens.
+    is_num = number[ids]
+    doc = np.repeat(np.arange(len(texts)), lengths)
+    brk = np.r_[True, (is_num[1:] != is_num[:-1]) | (doc[1:] != doc[:-1])]
+    run_id = np.cumsum(brk) - 1
+    run_len = np.bincount(run_id)[run_id]
+    keep = ~(digit[ids] | (is_num & (run_len >= _NUMBER_RUN_MIN)))
+    tok = hashes[ids[keep]]
+    lengths = np.bincount(doc[keep], minlength=len(texts)).astype(np.int64)
+    if not len(tok):
+        return np.zeros(0, _U32), np.zeros(len(texts), np.int64)
+    ends = np.cumsum(lengths)
+    doc = np.repeat(np.arange(len(texts)), lengths)
+    doc_end = ends[doc]
+    pos = np.arange(len(tok))
+    short = lengths < k
+    valid = (pos + k <= doc_end) | (short[doc] & (pos == doc_end - lengths[doc]))
+    mixed = np.zeros(len(tok), _U64)
+    for shift in range(k):
+        part = np.zeros(len(tok), _U64)
+        part[: len(tok) - shift] = tok[shift:] + _U64(shift + 1)
+        part[pos + shift >= doc_end] = 0
+        mixed = (mixed * _U64(0x100000001B3)) ^ part
+    sh = _fmix64(mixed[valid]) >> _U64(32)
+    combined = _sorted_unique((doc[valid].astype(_U64) << _U64(32)) | sh)
+    out_doc = (combined >> _U64(32)).astype(np.int64)
+    return ((combined & _U64(0xFFFFFFFF)).astype(_U32),
+            np.bincount(out_doc, minlength=len(texts)).astype(np.int64))
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Sorted unique values (numpy's hash-based ``unique`` is slower for big uint64 arrays)."""
+    if not len(values):
+        return values
+    values = np.sort(values)
+    return values[np.r_[True, values[1:] != values[:-1]]]
 
 
 def _norm_ident(kind: int, value: str) -> str:
@@ -966,6 +1061,11 @@ def _near_pairs(hashes: np.ndarray, start: int, max_distance: int) -> np.ndarray
     allp = np.concatenate(found)
     _, first = np.unique(allp[:, 0] * n + allp[:, 1], return_index=True)
     return allp[first]
+
+
+@lru_cache(maxsize=128)
+def _triu(size: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.triu_indices(size, 1)
 
 
 def _key_name(number: int) -> str:

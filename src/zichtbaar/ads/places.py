@@ -122,7 +122,7 @@ def find_places(text: str) -> list[Span]:
             continue
         place, n = hit
         start, end = words[i][0], words[i + n - 1][1]
-        if start > 0 and text[start - 1] in _APOSTROPHES and folded[start:end].startswith("s "):
+        if start > 0 and text[start - 1] in _APOSTROPHES and folded[start : words[i][1]] == "s":
             start -= 1  # keep the apostrophe of "'s-Gravenhage" inside the highlighted span
         spans.append(Span("place", place.name, start, end))
         i += n

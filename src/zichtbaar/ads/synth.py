@@ -236,11 +236,12 @@ class _Generator:
         shared_phone = self.phone()
         shared_images = self.seeds(2)
         email = f"{net}@agenda.invalid" if rng.random() < 0.3 and mode == "phone" else None
-        template = " ".join([_pick(rng, _NET_SENTENCES),
-                             self.words(8).capitalize() + ".",
-                             "Bel voor {w} een afspraak.".replace("{w}", self.words(2)),
-                             self.words(9).capitalize() + ".",
-                             "Kom langs in {city}, " + self.words(5) + "."])
+        template_parts = [_pick(rng, _NET_SENTENCES),
+                          self.words(8).capitalize() + ".",
+                          "Bel voor " + self.words(2) + " een afspraak.",
+                          self.words(9).capitalize() + ".",
+                          "Kom langs in {city}, " + self.words(5) + "."]
+        template = " ".join(template_parts)
         for w in range(women):
             name = _pick(rng, NAMES)
             age = _pick(rng, (18, 18, 19, 19, 20, 21, 22, 23, 24, 26))
@@ -258,7 +259,12 @@ class _Generator:
                     images = [shared_images[0] if k == 0 else _pick(rng, shared_images),
                               _pick(rng, own_images)]
                 else:
-                    body = template.format(name=name, age=age, city=city)
+                    if rng.random() < 0.25:  # copies drift: one sentence left out
+                        drop = 1 + int(rng.random() * (len(template_parts) - 1))
+                        body = " ".join(template_parts[:drop] + template_parts[drop + 1:])
+                    else:
+                        body = template
+                    body = body.format(name=name, age=age, city=city)
                     images = own_images[:1] if rng.random() < 0.5 else own_images[1:3]
                     if mode == "phone" and rng.random() < 0.3:
                         images.append(shared_images[0])

@@ -11,13 +11,14 @@ cluster costs O(max_texts · length).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
-_TOKEN = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]", re.UNICODE)
+_TOKEN = re.compile(r"\w+(?:[-'’./]\w+)*|[^\w\s]", re.UNICODE)
 _NO_SPACE_BEFORE = frozenset(".,!?;:)%’'")
 _NO_SPACE_AFTER = frozenset("(#@")
 _PHONE = re.compile(r"^[+\d][\d\s\-./*()]{6,}$")
@@ -71,7 +72,7 @@ def template_summary(texts: Sequence[str], *, max_texts: int = 50, min_share: fl
         alignments.append(mapping)
         for i in mapping:
             support[i] += 1
-    need = max(1, int(round(min_share * len(tokens))))
+    need = max(1, math.ceil(min_share * len(tokens) - 1e-9))
     shared = [support[i] >= need for i in range(len(ref))]
     known_values = {kind: {v.casefold() for v in values} for kind, values in (known or {}).items()}
 
@@ -91,7 +92,6 @@ def template_summary(texts: Sequence[str], *, max_texts: int = 50, min_share: fl
         out.append("{" + kind + "}")
         slots.append({"kind": kind, "values": sorted(set(values))[:50]})
         i = j
-    # A slot can also sit where the reference has nothing (others insert tokens there).
     total = sum(len(t) for t in tokens)
     covered = sum(sum(1 for i, _ in a.items() if shared[i]) for a in alignments)
     return Template(_detokenise(out), slots, round(covered / total, 4) if total else 0.0,
@@ -153,7 +153,8 @@ def _slot_kind(values: Sequence[str], before: str, known: Mapping[str, set[str]]
     capitalised = all(v[:1].isupper() for v in values)
     if capitalised and before.casefold() in _CITY_CUES:
         return "CITY"
-    if capitalised and all(len(v.split()) <= 2 for v in values):
+    if capitalised and (before.casefold() in _NAME_CUES
+                        or all(len(v.split()) <= 2 for v in values)):
         return "NAME"
     return "SLOT"
 

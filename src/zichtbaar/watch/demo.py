@@ -32,12 +32,12 @@ def load(progress: Callable[[str], None]) -> list[dict[str, str]]:
         return []
     from zichtbaar.ads.synth import generate
 
-    from .testsite import build_site, serve
+    from .testsite import build_site, serve, stop
 
     root = Path(settings.DATA_DIR) / "watch-demo-site"
     corpus = generate(networks=DEMO_NETWORKS, independents=DEMO_INDEPENDENTS, seed=DEMO_SEED)
-    build_site(root, corpus)
     server, thread, port = serve(root)
+    build_site(root, corpus, port=port)
     try:
         for source_file in sorted(SOURCES_DIR.glob("*.yaml")):
             text = source_file.read_text(encoding="utf-8").replace("127.0.0.1:8081",
@@ -51,8 +51,7 @@ def load(progress: Callable[[str], None]) -> list[dict[str, str]]:
                             str(path)], check=True, env=dict(os.environ),
                            stdout=subprocess.DEVNULL)
     finally:
-        server.shutdown()
-        thread.join(timeout=5)
+        stop(server, thread)
     report = services.link_pending()
     progress(f"watch: {Ad.objects.count()} ads, {report.clusters_total} clusters")
     return []

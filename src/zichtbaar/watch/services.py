@@ -104,10 +104,17 @@ def source_save(*, yaml_text: str, actor: Any = None) -> Source:
         config = SourceConfig.from_yaml(yaml_text)
     except SourceError as exc:
         raise WatchError("source_invalid", str(exc)) from exc
-    source, _ = Source.objects.update_or_create(
-        name=config.name,
-        defaults={"yaml_text": yaml_text, "config": config.to_dict(),
-                  "legal_basis": config.legal_basis, "retention_days": config.retention_days})
+    values = {"yaml_text": yaml_text, "config": config.to_dict(),
+              "legal_basis": config.legal_basis, "retention_days": config.retention_days}
+    # A no-key lock: crawler processes storing ads hold key-share locks on this row (their
+    # foreign keys) while they wait for the audit chain; a full row lock here would deadlock.
+    source = Source.objects.select_for_update(no_key=True).filter(name=config.name).first()
+    if source is None:
+        source = Source.objects.create(name=config.name, **values)
+    else:
+        for name, value in values.items():
+            setattr(source, name, value)
+        source.save()
     record(WatchAuditEvent.SOURCE_SAVED, actor=actor, object_type="watch_source",
            object_id=source.pk, detail={"name": source.name, "legal_basis": source.legal_basis})
     return source
@@ -254,7 +261,7 @@ def lexicon_labels(language: str) -> dict[str, str]:
     """Indicator id → label in the language, from the current lexicon (plus link signals)."""
     data = current_lexicon().data
     return {entry["id"]: entry.get(f"label_{language}") or entry["id"]
-            for entry in data.get("entries", data.get("indicators", []))}
+            for entry in data.get("indicators", [])}
 
 
 def cluster_mark_reviewed(*, cluster: Cluster) -> None:
@@ -393,7 +400,8 @@ def _ad_record(ad: Ad) -> Any:
         emails=tuple(identifier_key("email", e) for e in extraction.get("emails", [])),
         handles=tuple(identifier_key("handle", h) for h in extraction.get("handles", [])),
         image_hashes=tuple(ad.image_hashes), city=ad.city,
-        posted=ad.posted or ad.first_seen.date(), site=ad.source.name)
+        posted=ad.posted or ad.first_seen.date(), site=ad.source.name,
+        names=tuple(extraction.get("names", [])))
 
 
 def _load_linker() -> Any:
@@ -485,7 +493,7 @@ def _clusters_refresh(linker: Any, clusters: Mapping[str, Sequence[Any]], touche
         edges = linker.edges(key)
         kinds = Counter(edge["kind"] for edge in edges)
         score = score_cluster([_scored(ad) for ad in ads], lexicon,
-                              link_signals=_link_signals(ads, kinds))
+                              link_signals=linker.link_signals(key))
         template = template_summary([ad.text for ad in ads[:50]])
         cluster.size = len(ads)
         cluster.score = round(score.score, 3)
@@ -504,37 +512,6 @@ def _clusters_refresh(linker: Any, clusters: Mapping[str, Sequence[Any]], touche
 def _survivor(linker: Any, old: Cluster) -> str | None:
     ad = Ad.objects.filter(cluster=old).first()
     return linker.cluster_of(ad.pk) if ad is not None else None
-
-
-def _link_signals(ads: Sequence[Ad], kinds: Mapping[str, int]) -> dict[str, list[Any]]:
-    """Cluster-level (grade L) signals: which ads show them."""
-    signals: dict[str, list[Any]] = {}
-    by_phone: dict[str, list[Ad]] = {}
-    for ad in ads:
-        for key in ad.phone_keys:
-            by_phone.setdefault(key, []).append(ad)
-    multi_city = []
-    many_profiles = []
-    for group in by_phone.values():
-        dated = sorted(group, key=lambda a: a.posted or a.first_seen.date())
-        for i, ad in enumerate(dated):
-            day = ad.posted or ad.first_seen.date()
-            window = {a.city for a in dated[i:] if a.city and
-                      ((a.posted or a.first_seen.date()) - day).days <= 30}
-            if len(window) >= 2:
-                multi_city += [a.pk for a in dated]
-                break
-        if len({(a.extraction().get("names") or [""])[0] for a in group}) >= 2:
-            many_profiles += [a.pk for a in group]
-    if multi_city:
-        signals["phone_multi_city"] = sorted(set(multi_city))
-    if many_profiles:
-        signals["phone_many_profiles"] = sorted(set(many_profiles))
-    if kinds.get("image"):
-        signals["image_reuse"] = [a.pk for a in ads if a.image_hashes]
-    if kinds.get("text"):
-        signals["template_cluster"] = [a.pk for a in ads]
-    return signals
 
 
 # --- retention ----------------------------------------------------------------------------

@@ -279,6 +279,10 @@ class CountingServer(ThreadingHTTPServer):
         self.lock = threading.Lock()
         super().__init__(address, _Handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Silent too: a crawler that hangs up early is not news (the stdlib prints a
+        traceback to stderr)."""
+
     def count(self, path: str) -> int:
         with self.lock:
             return self.requests[path]

@@ -62,9 +62,11 @@ class CrawlProgress:
         return extension
 
     def emit(self) -> None:
-        progress: ProgressFn | None = getattr(self.crawler.spider, "progress", None)
+        spider = self.crawler.spider
+        progress: ProgressFn | None = getattr(spider, "progress", None)
         if progress is not None and self.crawler.stats is not None:
-            progress(progress_line(self.crawler.stats.get_stats()))
+            source = getattr(getattr(spider, "source", None), "name", "crawl")
+            progress(f"{source}: {progress_line(self.crawler.stats.get_stats())}")
 
     def opened(self, spider: Spider) -> None:
         if self.interval > 0:

@@ -8,7 +8,9 @@ means one database connection and no write contention on SQLite; it is closed in
 thread when the spider closes, since Django connections belong to the thread that opened them.
 
 Images are fetched through the Scrapy engine, so robots.txt, the allowed domains and the
-download delay apply to them as to pages. Only a perceptual hash is kept; no face detection
+download delay apply to them as to pages; each URL once per crawl, shared as an asyncio task
+between ads processed at the same time (Scrapy's default asyncio reactor, which
+``settings.py`` keeps). Only a perceptual hash is kept; no face detection
 or recognition of any kind is run, and the bytes are dropped as soon as they are hashed.
 """
 

@@ -1,4 +1,4 @@
-"""Run one crawl of one source in this process: the CLI's, never the web server's.
+"""Run crawls in this process: the CLI's, never the web server's.
 
 ``crawl()`` saves the source (refusing one without a legal basis), starts a crawl run, runs
 Scrapy's ``CrawlerProcess`` here, prints progress, finishes the run and returns a summary.
@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +80,22 @@ def _check(yaml_text: str) -> SourceConfig:
         raise WatchError(code, str(exc)) from exc
 
 
+def _saved_source(config: SourceConfig, yaml_text: str) -> Any:
+    """The stored source, saved through the service only when its YAML changed.
+
+    Saving takes a row lock on the source; with several processes crawling it, a save that
+    changes nothing only risks lock waits (on PostgreSQL, foreign keys are checked at commit)
+    and adds an audit entry per crawl.
+    """
+    from zichtbaar.watch import services
+    from zichtbaar.watch.models import Source
+
+    existing = Source.objects.filter(name=config.name).first()
+    if existing is not None and existing.yaml_text == yaml_text and existing.legal_basis:
+        return existing
+    return services.source_save(yaml_text=yaml_text)
+
+
 class _CrawlerLogFilter(logging.Filter):
     """Keeps Scrapy's and Twisted's records below ``LOG_LEVEL`` out of Django's handlers.
 
@@ -107,12 +123,29 @@ def crawl(source: str | Path | SourceConfig, *, max_pages: int | None = None,
           settings: Mapping[str, Any] | None = None) -> CrawlSummary:
     """Crawl one source; returns when the crawl has ended and its run is finished.
 
+    Progress lines go to ``progress`` while it runs; the caller prints ``summary.line()``.
+
     ``source`` is a YAML path or a SourceConfig. ``max_pages`` overrides the source's
     ``max_pages`` (listing and ad pages this process fetches). ``redis_url`` (default: the
     ``REDIS_URL`` environment variable) shares the frontier with other processes that use
     the same ``run_key`` (default ``run-<id>``, printed). ``settings`` overrides Scrapy
     settings (tests). Raises ``WatchError`` before fetching anything when the source is
     invalid or has no legal basis.
+    """
+    (summary,) = crawl_many([source], max_pages=max_pages, progress=progress,
+                            redis_url=redis_url, run_key=run_key, contact=contact,
+                            settings=settings)
+    return summary
+
+
+def crawl_many(sources: Sequence[str | Path | SourceConfig], *, max_pages: int | None = None,
+               progress: ProgressFn = print, redis_url: str | None = None,
+               run_key: str | None = None, contact: str | None = None,
+               settings: Mapping[str, Any] | None = None) -> list[CrawlSummary]:
+    """Crawl several sources side by side in this process (the demo crawls both layouts).
+
+    Every source is checked before any is fetched; each gets its own crawl run, rate and
+    page budget. Same arguments as ``crawl``; ``max_pages`` applies to each source.
     """
     global _USED  # one reactor per process
     from zichtbaar.watch import services
@@ -121,53 +154,63 @@ def crawl(source: str | Path | SourceConfig, *, max_pages: int | None = None,
         raise RuntimeError("crawl() runs once per process: Twisted's reactor cannot restart.")
     if max_pages is not None and max_pages < 1:
         raise ValueError("max_pages must be at least 1")
-    yaml_text = _yaml_text(source)
-    config = _check(yaml_text)
-    saved = services.source_save(yaml_text=yaml_text)
-    run = services.crawl_run_start(source=saved)
+    texts = [_yaml_text(source) for source in sources]
+    configs = [_check(text) for text in texts]
+    if len({c.name for c in configs}) != len(configs):
+        raise services.WatchError("source_invalid", "the same source is listed twice")
+    runs = [services.crawl_run_start(source=_saved_source(config, text))
+            for config, text in zip(configs, texts, strict=True)]
     redis_url = redis_url if redis_url is not None else os.environ.get("REDIS_URL") or None
     if redis_url:
-        run_key = run_key or os.environ.get("ZICHTBAAR_CRAWL_RUN_KEY") or f"run-{run.pk}"
-        progress(f"{config.name}: shared frontier in Redis, run key {run_key} "
+        run_key = run_key or os.environ.get("ZICHTBAAR_CRAWL_RUN_KEY") or f"run-{runs[0].pk}"
+        progress(f"shared frontier in Redis, run key {run_key} "
                  f"(other processes join with --run-key {run_key})")
     else:
         run_key = None
 
     started = time.monotonic()
-    stats: dict[str, Any] = {}
-    reason = "failed"
+    results: list[tuple[dict[str, Any], str]] = []
     try:
-        stats, reason = _run_scrapy(config, run.pk, max_pages=max_pages, progress=progress,
-                                    redis_url=redis_url, run_key=run_key, contact=contact,
-                                    overrides=settings)
+        results = _run_scrapy(list(zip(configs, (r.pk for r in runs), strict=True)),
+                              max_pages=max_pages, progress=progress, redis_url=redis_url,
+                              run_key=run_key, contact=contact, overrides=settings)
     finally:
-        from zichtbaar.watch.crawler.extensions import counts
-
         seconds = round(time.monotonic() - started, 3)
-        figures = counts(stats)
-        run = services.crawl_run_finish(
-            run=run, pages=figures["pages"], errors=figures["errors"],
-            failed=reason not in FINISHED_REASONS,
-            stats={**figures, "reason": reason, "seconds": seconds, "run_key": run_key,
-                   "max_pages": max_pages or config.max_pages,
-                   "images_refused": int(stats.get("zichtbaar/images_refused", 0)),
-                   "image_errors": int(stats.get("zichtbaar/image_errors", 0)),
-                   "empty_ads": int(stats.get("zichtbaar/empty_ads", 0))})
-    summary = CrawlSummary(source=config.name, run_id=run.pk, pages=run.pages,
-                           ads_new=run.ads_new, ads_changed=run.ads_changed,
-                           ads_unchanged=run.ads_unchanged, errors=run.errors,
-                           robots_refused=figures["robots_refused"], seconds=seconds,
-                           reason=reason, run_key=run_key)
-    progress(summary.line())
-    return summary
+        summaries = [
+            _finish(run, config, *(results[i] if i < len(results) else ({}, "failed")),
+                    seconds=seconds, run_key=run_key, max_pages=max_pages)
+            for i, (run, config) in enumerate(zip(runs, configs, strict=True))]
+    return summaries
 
 
-def _run_scrapy(config: SourceConfig, run_id: int, *, max_pages: int | None,
+def _finish(run: Any, config: SourceConfig, stats: Mapping[str, Any], reason: str, *,
+            seconds: float, run_key: str | None, max_pages: int | None) -> CrawlSummary:
+    from zichtbaar.watch import services
+    from zichtbaar.watch.crawler.extensions import counts
+
+    figures = counts(stats)
+    run = services.crawl_run_finish(
+        run=run, pages=figures["pages"], errors=figures["errors"],
+        failed=reason not in FINISHED_REASONS,
+        stats={**figures, "reason": reason, "seconds": seconds, "run_key": run_key,
+               "max_pages": max_pages or config.max_pages,
+               "images_refused": int(stats.get("zichtbaar/images_refused", 0)),
+               "image_errors": int(stats.get("zichtbaar/image_errors", 0)),
+               "empty_ads": int(stats.get("zichtbaar/empty_ads", 0))})
+    return CrawlSummary(source=config.name, run_id=run.pk, pages=run.pages,
+                        ads_new=run.ads_new, ads_changed=run.ads_changed,
+                        ads_unchanged=run.ads_unchanged, errors=run.errors,
+                        robots_refused=figures["robots_refused"], seconds=seconds,
+                        reason=reason, run_key=run_key)
+
+
+def _run_scrapy(jobs: Sequence[tuple[SourceConfig, int]], *, max_pages: int | None,
                 progress: ProgressFn, redis_url: str | None, run_key: str | None,
                 contact: str | None, overrides: Mapping[str, Any] | None
-                ) -> tuple[dict[str, Any], str]:
+                ) -> list[tuple[dict[str, Any], str]]:
+    """One CrawlerProcess, one crawler per source (each with its own settings)."""
     global _USED
-    from scrapy.crawler import CrawlerProcess
+    from scrapy.crawler import Crawler, CrawlerProcess
 
     from zichtbaar.watch.crawler.settings import crawl_settings
     from zichtbaar.watch.crawler.spiders.ads import AdSpider
@@ -176,21 +219,30 @@ def _run_scrapy(config: SourceConfig, run_id: int, *, max_pages: int | None,
         from django.conf import settings as django_settings
 
         contact = getattr(django_settings, "WATCH_CRAWLER_CONTACT", None)
-    scrapy_settings = crawl_settings(config, max_pages=max_pages, redis_url=redis_url,
-                                     run_key=run_key, contact=contact,
-                                     LOG_INSTALL_ROOT_HANDLER=False, **dict(overrides or {}))
-    log_filter = _CrawlerLogFilter(scrapy_settings.get("LOG_LEVEL", "WARNING"))
+    per_source = [crawl_settings(config, max_pages=max_pages, redis_url=redis_url,
+                                 run_key=run_key, contact=contact,
+                                 LOG_INSTALL_ROOT_HANDLER=False, **dict(overrides or {}))
+                  for config, _ in jobs]
+    log_filter = _CrawlerLogFilter(per_source[0].get("LOG_LEVEL", "WARNING"))
     handlers = list(logging.getLogger().handlers)
     for handler in handlers:
         handler.addFilter(log_filter)
     _USED = True
     try:
-        process = CrawlerProcess(scrapy_settings)
-        crawler = process.create_crawler(AdSpider)
-        process.crawl(crawler, source=config, run_id=run_id, progress=progress)
+        process = CrawlerProcess(per_source[0])
+        crawlers = []
+        for index, ((config, run_id), crawler_settings) in enumerate(
+                zip(jobs, per_source, strict=True)):
+            # The first crawler installs the (asyncio) reactor, as CrawlerProcess would.
+            crawler = Crawler(AdSpider, crawler_settings, init_reactor=index == 0)
+            crawlers.append(crawler)
+            process.crawl(crawler, source=config, run_id=run_id, progress=progress)
         process.start()
     finally:
         for handler in handlers:
             handler.removeFilter(log_filter)
-    stats = dict(crawler.stats.get_stats()) if crawler.stats is not None else {}
-    return stats, str(stats.get("finish_reason", "failed"))
+    results = []
+    for crawler in crawlers:
+        stats = dict(crawler.stats.get_stats()) if crawler.stats is not None else {}
+        results.append((stats, str(stats.get("finish_reason", "failed"))))
+    return results

@@ -40,8 +40,10 @@ class AdSpider(scrapy.Spider):
             yield self._request(url, LISTING)
 
     def _request(self, url: str, kind: str) -> Request:
+        # Ads before the next listing page: under a page budget the newest ads come first.
         callback = self.parse_listing if kind == LISTING else self.parse_ad
-        return Request(url, callback=callback, errback=self.failed, meta={"zb_page": kind})
+        return Request(url, callback=callback, errback=self.failed, meta={"zb_page": kind},
+                       priority=0 if kind == LISTING else 1)
 
     def _count(self, key: str) -> None:
         assert self.crawler.stats is not None

@@ -1,4 +1,8 @@
-"""Crawl one ad source now, in this process (operators; the CLI's ``watch crawl``)."""
+"""Crawl ad sources now, in this process (operators; the CLI's ``watch crawl``).
+
+Several sources given at once are crawled side by side in one process (the reactor of a
+process runs once).
+"""
 
 from __future__ import annotations
 
@@ -10,20 +14,21 @@ from zichtbaar.watch.services import WatchError
 
 
 class Command(BaseCommand):
-    help = ("Crawl one source (a YAML file) politely and store its ads as evidence. Refuses "
-            "a source without a legal basis.")
+    help = ("Crawl sources (YAML files) politely and store their ads as evidence. Refuses a "
+            "source without a legal basis before anything is fetched.")
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("source", help="path of the source YAML file")
+        parser.add_argument("sources", nargs="+", metavar="SOURCE",
+                            help="path of a source YAML file")
         parser.add_argument("--max-pages", type=int, default=None,
-                            help="fetch at most this many listing and ad pages")
+                            help="fetch at most this many listing and ad pages (per source)")
         parser.add_argument("--redis-url", default=None,
                             help="share the frontier through Redis (default: $REDIS_URL)")
         parser.add_argument("--run-key", default=None,
                             help="join the shared frontier of this run key")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from zichtbaar.watch.crawler.run import crawl
+        from zichtbaar.watch.crawler.run import FINISHED_REASONS, crawl_many
 
         if options["max_pages"] is not None and options["max_pages"] < 1:
             raise CommandError("--max-pages must be at least 1.")
@@ -33,10 +38,13 @@ class Command(BaseCommand):
             self.stdout.flush()
 
         try:
-            summary = crawl(options["source"], max_pages=options["max_pages"],
-                            progress=progress, redis_url=options["redis_url"],
-                            run_key=options["run_key"])
+            summaries = crawl_many(options["sources"], max_pages=options["max_pages"],
+                                   progress=progress, redis_url=options["redis_url"],
+                                   run_key=options["run_key"])
         except WatchError as exc:
             raise CommandError(f"Crawl refused ({exc.code}): {exc.detail or exc.code}") from exc
-        if summary.reason not in {"finished", "max_pages", "closespider_pagecount"}:
-            raise CommandError(f"Crawl ended early: {summary.reason}")
+        for summary in summaries:
+            progress(summary.line())
+        early = [f"{s.source} ({s.reason})" for s in summaries if s.reason not in FINISHED_REASONS]
+        if early:
+            raise CommandError(f"Crawl ended early: {', '.join(early)}")
