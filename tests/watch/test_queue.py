@@ -174,3 +174,33 @@ def test_retention_deletes_old_ads_and_keeps_hashes_in_the_audit_trail(db):
             AuditEntry.objects.filter(event=WatchAuditEvent.SNAPSHOT_DELETED)}
     assert kept == hashes
     assert not Cluster.objects.exists()
+
+
+def test_admin_edits_the_lexicon_as_a_new_version(db, staff_client, watch_org):
+    import yaml
+
+    from zichtbaar.watch.models import LexiconVersion
+
+    admin = staff_client(Role.ADMIN, watch_org)
+    page = admin.get("/watch/lexicon/")
+    assert page.status_code == 200
+    current = services.current_lexicon()
+    data = dict(current.data)
+    bad = admin.post("/watch/lexicon/", {"data": "version: [unclosed", "note": ""})
+    assert bad.status_code == 400 and "YAML" in bad.content.decode()
+    same = admin.post("/watch/lexicon/", {"data": yaml.safe_dump(data), "note": "again"})
+    assert same.status_code == 400, "a version number is never reused"
+    # A grade-C indicator (movement words) may not carry weight: refused with a message.
+    cheat = {**data, "version": "test-2",
+             "indicators": [{**e, "weight": 2.0} if e["grade"] == "C" else e
+                            for e in data["indicators"]]}
+    refused = admin.post("/watch/lexicon/", {"data": yaml.safe_dump(cheat), "note": ""})
+    assert refused.status_code == 400
+    assert LexiconVersion.objects.count() == 1
+    good = {**data, "version": "test-3"}
+    saved = admin.post("/watch/lexicon/", {"data": yaml.safe_dump(good), "note": "tuning"})
+    assert saved.status_code == 302
+    assert services.current_lexicon().version == "test-3"
+    assert AuditEntry.objects.filter(event=WatchAuditEvent.LEXICON_CREATED).exists()
+    analyst = staff_client(Role.ANALYST, watch_org)
+    assert analyst.get("/watch/lexicon/").status_code == 403

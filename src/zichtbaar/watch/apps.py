@@ -26,6 +26,7 @@ class WatchConfig(AppConfig):
         register_capability("watch.cluster.label", {r.ANALYST, r.SUPERVISOR})
         register_capability("watch.cluster.handover", {r.ANALYST, r.SUPERVISOR})
         register_capability("watch.sources.manage", {r.ADMIN})
+        register_capability("watch.lexicon.manage", {r.ADMIN})
         register_capability("watch.decoys.manage", {r.ADMIN, r.SUPERVISOR})
         register_events(ACTIONS)
 
@@ -35,6 +36,8 @@ class WatchConfig(AppConfig):
         register(NavItem(_("Indicator report"), "watch:indicator_report", "watch.queue.view",
                          21, organisation_types=watchers))
         register(NavItem(_("Ad sources"), "watch:sources", "watch.sources.manage", 66,
+                         organisation_types=watchers))
+        register(NavItem(_("Indicator lexicon"), "watch:lexicon", "watch.lexicon.manage", 68,
                          organisation_types=watchers))
         register(NavItem(_("Decoy profiles"), "watch:decoys", "watch.decoys.manage", 67,
                          organisation_types=watchers))

@@ -36,3 +36,25 @@ class HandoverForm(forms.Form):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["indicators"].choices = _hub_indicator_choices()
+
+
+class LexiconForm(forms.Form):
+    """The lexicon as YAML, as in the repository file; saving makes a new version."""
+
+    data = forms.CharField(label=_("Lexicon (YAML)"), max_length=256 * 1024,
+                           widget=forms.Textarea(attrs={"rows": 30, "cols": 100}))
+    note = forms.CharField(label=_("Change note"), required=False, max_length=300)
+
+    def clean_data(self) -> dict[str, object]:
+        import yaml
+
+        try:
+            data = yaml.safe_load(self.cleaned_data["data"])
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" ({_('line')} {mark.line + 1})" if mark is not None else ""
+            raise forms.ValidationError(_("This is not valid YAML") + where) from exc
+        if not isinstance(data, dict):
+            raise forms.ValidationError(_("The lexicon must be a mapping with a version and "
+                                          "indicators."))
+        return data

@@ -14,6 +14,7 @@ urlpatterns = [
          name="cluster_timeline_svg"),
     path("watch/report/indicators/", views.indicator_report, name="indicator_report"),
     path("watch/sources/", views.sources, name="sources"),
+    path("watch/lexicon/", views.lexicon_edit, name="lexicon"),
     path("watch/export.csv", views.export_csv, name="export"),
     path("watch/", include("zichtbaar.watch.decoy_urls")),
 ]

@@ -19,8 +19,8 @@ from zichtbaar.core.decorators import require_capability
 from . import exports, presentation, selectors, services
 from .access import access_cluster, watch_allowed
 from .events import WatchAuditEvent
-from .forms import HandoverForm, LabelForm
-from .models import Cluster
+from .forms import HandoverForm, LabelForm, LexiconForm
+from .models import Cluster, LexiconVersion
 
 PURPOSE_ASSESS = gettext_lazy("assessing an ad network")
 ERRORS = {
@@ -173,6 +173,34 @@ def sources(request: HttpRequest) -> HttpResponse:
     return render(request, "watch/sources.html",
                   {"sources": selectors.sources_with_runs(),
                    "yaml_text": request.POST.get("yaml_text", "")})
+
+
+@require_capability("watch.lexicon.manage")
+def lexicon_edit(request: HttpRequest) -> HttpResponse:
+    """Admins edit the indicator lexicon; each save is a new version, earlier ones stay and
+    every ad keeps the version it was scored with."""
+    import yaml
+
+    _guard(request, "watch.lexicon.manage")
+    current = services.current_lexicon()
+    form = LexiconForm(request.POST or None, initial={
+        "data": yaml.safe_dump(current.data, allow_unicode=True, sort_keys=False)})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.lexicon_version_create(actor=request.user,
+                                                data=form.cleaned_data["data"],
+                                                note=form.cleaned_data["note"])
+            except services.WatchError as exc:
+                form.add_error("data", f"{ERRORS.get(exc.code, exc.code)} {exc.detail}")
+            else:
+                messages.success(request, _("New version saved."))
+                return redirect("watch:lexicon")
+        status = 400
+    return render(request, "watch/lexicon.html",
+                  {"form": form, "current": current,
+                   "versions": LexiconVersion.objects.all()[:50]}, status=status)
 
 
 @require_capability("watch.queue.view")
