@@ -204,3 +204,75 @@ def test_admin_edits_the_lexicon_as_a_new_version(db, staff_client, watch_org):
     assert AuditEntry.objects.filter(event=WatchAuditEvent.LEXICON_CREATED).exists()
     analyst = staff_client(Role.ANALYST, watch_org)
     assert analyst.get("/watch/lexicon/").status_code == 403
+
+
+def test_an_ad_that_takes_another_numbers_phone_joins_that_network(db):
+    """A re-crawled ad with a new phone number is linked again: its old and new numbers are
+    both evidence, so it joins the network whose number it now shows."""
+    store_synth(networks=3, independents=6, seed=11)
+    services.link_pending()
+    from zichtbaar.watch.models import LinkerState
+
+    pruned = {p["value"] for p in services._load_linker(LinkerState.objects.get()).pruned()}
+    lonely = Ad.objects.filter(cluster__isnull=True).exclude(phone_keys=[]).first()
+    other = next(ad for ad in Ad.objects.filter(cluster__isnull=False).order_by("id")
+                 if set(ad.phone_keys) - pruned)
+    phone = next(p for p in other.extraction()["phones"]
+                 if services.identifier_key("phone", p) not in pruned)
+    run = services.crawl_run_start(source=lonely.source)
+    text = f"{lonely.text} Nieuw nummer: {phone}"
+    stored = services.ad_page_store(run=run, page=services.AdPage(
+        url=lonely.url, status=200, body=text.encode(), fetched_at=timezone.now(),
+        title=lonely.title, text=text, posted=lonely.posted))
+    assert stored.changed
+    report = services.link_pending()
+    assert report.ads == 1
+    lonely.refresh_from_db()
+    assert lonely.cluster is not None
+    assert lonely.cluster.ads.filter(pk=other.pk).exists()
+
+
+def test_a_page_back_to_an_earlier_version_is_coded_again(db):
+    ad = store_synth(networks=1, independents=1, seed=3)[0]
+    original = (ad.text, ad.sha256)
+    run = services.crawl_run_start(source=ad.source)
+
+    import base64
+
+    first_body = base64.b64decode(Snapshot.objects.get(ad=ad).content)
+    changed = services.ad_page_store(run=run, page=services.AdPage(
+        url=ad.url, status=200, body=b"<html>anders</html>", fetched_at=timezone.now(),
+        text="Helemaal anders, bel 06 12 34 56 78"))
+    assert changed.changed
+    back = services.ad_page_store(run=run, page=services.AdPage(
+        url=ad.url, status=200, body=first_body, fetched_at=timezone.now(), text=original[0]))
+    assert back.changed, "returning to the first version is a change too"
+    ad.refresh_from_db()
+    assert (ad.text, ad.sha256) == original
+    assert Snapshot.objects.filter(ad=ad).count() == 2, "each distinct page kept once"
+
+
+def test_timeline_plot_refuses_unknown_positions(linked_corpus, analyst_client):
+    cluster = Cluster.objects.first()
+    for bad in ("99", "-1", "$\\foo{$", ""):
+        response = analyst_client.get(f"/watch/clusters/{cluster.pk}/timeline.svg",
+                                      {"n": bad})
+        assert response.status_code == 404, bad
+
+
+def test_cluster_template_and_linker_state_are_encrypted_at_rest(linked_corpus):
+    from django.db import connection
+
+    from zichtbaar.watch.models import LinkerState
+
+    cluster = Cluster.objects.exclude(template_json="").first()
+    assert cluster.template["text"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT template_json FROM watch_cluster WHERE id = %s", [cluster.pk])
+        raw = cursor.fetchone()[0]
+        cursor.execute("SELECT state FROM watch_linkerstate")
+        state = cursor.fetchone()[0]
+    assert cluster.template["text"][:20] not in raw
+    names = {n for ad in Ad.objects.all() for n in ad.extraction().get("names", [])}
+    assert names and not any(name in state for name in names)
+    assert LinkerState.objects.get().state  # decrypts

@@ -31,7 +31,7 @@ def write_ads_csv(stream: IO[str]) -> int:
             "" if ad.age is None else ad.age,
             ad.cluster.reference if ad.cluster_id else "", f"{ad.score:.2f}",
             ";".join(indicators),
-            f"{ad.cluster.score:.2f}" if ad.cluster_id else "", ad.source.name,
+            f"{ad.cluster.score:.2f}" if ad.cluster_id else "", csv_cell(ad.source.name),
             ad.first_seen.isoformat(), ad.last_seen.isoformat(),
         ])
         count += 1
@@ -53,7 +53,7 @@ def timeline_svg(rows: Sequence[Any], *, title: str) -> str:
         axes.plot([row.date for row in rows], [cities.index(row.city) for row in rows],
                   color="#1f5f8b", alpha=0.3)
     axes.set_yticks(range(len(cities)), cities)
-    axes.set_title(title, fontsize=9)
+    axes.set_title(title, fontsize=9, parse_math=False)
     axes.tick_params(labelsize=8)
     figure.autofmt_xdate()
     figure.tight_layout()

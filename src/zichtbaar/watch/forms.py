@@ -13,11 +13,16 @@ class LabelForm(forms.Form):
                            widget=forms.Textarea(attrs={"rows": 2}))
 
 
+def language() -> str:
+    """The interface language for data labels kept in both languages."""
+    return "en" if (get_language() or "nl").startswith("en") else "nl"
+
+
 def _hub_indicator_choices() -> list[tuple[str, str]]:
     from zichtbaar.hub.codebook import Codebook, label
     from zichtbaar.hub.services import current_codebook
 
-    lang = "en" if (get_language() or "nl").startswith("en") else "nl"
+    lang = language()
     book = Codebook(current_codebook().data)
     return [(code, f"{code} · {label(item.label, lang)}")
             for code, item in book.indicators.items()]

@@ -89,7 +89,8 @@ class Cluster(BaseModel):
     reviewed_size = models.PositiveIntegerField(default=0)
     score = models.FloatField(default=0.0, db_index=True)
     explanation = models.JSONField(default=list)
-    template = models.JSONField(default=dict)
+    # The template holds shared ad text and slot values (names, ages, places): encrypted.
+    template_json = EncryptedTextField(blank=True, default="")
     linkage = models.JSONField(default=dict)
     grown_at = models.DateTimeField(null=True, blank=True)
     label = models.CharField(_("label"), max_length=16, choices=Label.choices, blank=True)
@@ -108,6 +109,10 @@ class Cluster(BaseModel):
     @property
     def reference(self) -> str:
         return f"C-{self.pk:06d}" if self.pk else "C-new"
+
+    @property
+    def template(self) -> dict[str, Any]:
+        return json.loads(self.template_json) if self.template_json else {}
 
     @property
     def state(self) -> str:
@@ -150,6 +155,7 @@ class Ad(BaseModel):
     image_hashes = models.JSONField(default=list)
     score = models.FloatField(default=0.0)
     versions = models.PositiveIntegerField(default=1)
+    sha256 = models.CharField(max_length=64, blank=True)  # of the current version's page
     linked = models.BooleanField(default=False, db_index=True)
     cluster = models.ForeignKey(Cluster, null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="ads")
@@ -195,7 +201,8 @@ class LinkerState(BaseModel):
     """The incremental linker's state, so new ads join clusters without relinking all."""
 
     name = models.CharField(max_length=32, unique=True, default="default")
-    state = models.BinaryField()
+    # Base64 of the linker's state (signatures, places, keyed identifiers), encrypted.
+    state = EncryptedTextField()
     ads_linked = models.PositiveIntegerField(default=0)
 
 

@@ -50,7 +50,9 @@ class WatchError(Exception):
 
 def identifier_key(kind: str, value: str) -> str:
     """Keyed hash of a normalised identifier: ads are linked on it, never on the clear value."""
-    secret = settings.LINKAGE_KEY.encode()
+    # The pseudonym key never leaves this installation (the linkage key is shared with
+    # partners, and mobile numbers are few enough to try them all against it).
+    secret = settings.PSEUDONYM_KEY.encode()
     return hmac.new(secret, f"watch:{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
@@ -205,14 +207,15 @@ def ad_page_store(*, run: CrawlRun, page: AdPage) -> AdStored:
     """Store or refresh one ad with its evidence snapshot.
 
     A re-crawl of unchanged content only moves ``last_seen``; changed content (say, another
-    phone number) keeps the earlier snapshot and its hash: the change is evidence.
+    phone number) keeps the earlier snapshot and its hash: the change is evidence. A page
+    that returns to an earlier version is re-coded; its snapshot is already kept.
     """
     digest = hashlib.sha256(page.body).hexdigest()
     key = url_hash(page.url)
     ad = Ad.objects.select_for_update().filter(source=run.source, url_hash=key).first()
     created = ad is None
     changed = False
-    if ad is None or not Snapshot.objects.filter(ad=ad, sha256=digest).exists():
+    if ad is None or ad.sha256 != digest:
         lexicon_row = current_lexicon()
         coded = _code_ad(page.text, lexicon_row)
         extraction = coded["extraction"]
@@ -225,6 +228,7 @@ def ad_page_store(*, run: CrawlRun, page: AdPage) -> AdStored:
             "age": _first_age(extraction.ages),
             "phone_keys": sorted({identifier_key("phone", p) for p in extraction.phones}),
             "image_hashes": sorted(set(page.image_hashes)), "linked": False,
+            "sha256": digest,
         }
         if ad is None:
             ad = Ad.objects.create(source=run.source, url_hash=key,
@@ -235,12 +239,15 @@ def ad_page_store(*, run: CrawlRun, page: AdPage) -> AdStored:
                 setattr(ad, name, value)
             ad.versions += 1
             ad.save()
-        Snapshot.objects.create(ad=ad, sha256=digest, url=page.url, status=page.status,
-                                fetched_at=page.fetched_at,
-                                content=base64.b64encode(page.body).decode())
+        seen_before = Snapshot.objects.filter(ad=ad, sha256=digest).exists()
+        if not seen_before:
+            Snapshot.objects.create(ad=ad, sha256=digest, url=page.url, status=page.status,
+                                    fetched_at=page.fetched_at,
+                                    content=base64.b64encode(page.body).decode())
         record(WatchAuditEvent.SNAPSHOT_STORED, actor=None, object_type="watch_ad",
                object_id=ad.pk, detail={"sha256": digest, "url_hash": key[:16],
-                                        "run": run.pk, "version": ad.versions})
+                                        "run": run.pk, "version": ad.versions,
+                                        "earlier_version_again": seen_before})
     else:
         Ad.objects.filter(pk=ad.pk).update(last_seen=page.fetched_at)
     counter = "ads_new" if created else "ads_changed" if changed else "ads_unchanged"
@@ -379,6 +386,7 @@ def _scored(ad: Ad) -> Any:
     return ScoredAd(ad_id=ad.pk, hits=hits)
 
 
+
 # --- linking ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -391,59 +399,83 @@ class LinkReport:
     seconds: float
 
 
+def linker_id(ad: Ad) -> str:
+    """The linker's id of one version of an ad: a changed ad is added again as a new node,
+    joined to its earlier versions by a shared ad key, so the phone number it had before and
+    the one it has now are both evidence that links."""
+    return f"{ad.pk}.{ad.versions}"
+
+
+def ad_pk(linker_ad_id: Any) -> int:
+    return int(str(linker_ad_id).split(".", 1)[0])
+
+
 def _ad_record(ad: Ad) -> Any:
     from zichtbaar.ads.linking import AdRecord
 
     extraction = ad.extraction()
     return AdRecord(
-        ad_id=ad.pk, text=ad.text, phones=tuple(ad.phone_keys),
+        ad_id=linker_id(ad), text=ad.text, phones=tuple(ad.phone_keys),
         emails=tuple(identifier_key("email", e) for e in extraction.get("emails", [])),
-        handles=tuple(identifier_key("handle", h) for h in extraction.get("handles", [])),
+        handles=(identifier_key("ad", str(ad.pk)),
+                 *(identifier_key("handle", h) for h in extraction.get("handles", []))),
         image_hashes=tuple(ad.image_hashes), city=ad.city,
         posted=ad.posted or ad.first_seen.date(), site=ad.source.name,
-        names=tuple(extraction.get("names", [])))
+        # Names only as keyed hashes: the linker counts distinct names, it needs no name.
+        names=tuple(identifier_key("name", n.lower()) for n in extraction.get("names", [])))
 
 
-def _load_linker() -> Any:
+def _load_linker(row: LinkerState) -> Any:
     from zichtbaar.ads.linking import Linker, LinkSettings
 
-    row = LinkerState.objects.filter(name="default").first()
-    if row is None:
+    if not row.state:
         return Linker(LinkSettings())
-    return Linker.from_state(bytes(row.state))
+    return Linker.from_state(base64.b64decode(row.state))
 
 
 def link_pending(*, progress: ProgressFn | None = None, batch: int = 5000) -> LinkReport:
-    """Join new and changed ads to clusters incrementally: the linker's state is kept in the
-    database, so earlier ads are not linked again."""
+    """Join new and changed ads to clusters incrementally: the linker's state is kept
+    (encrypted) in the database, so earlier ads are not linked again.
+
+    One transaction with the state row locked: two runs cannot overwrite each other's state,
+    and a crash leaves no ad marked linked that the stored state does not hold.
+    """
     import time
 
     started = time.perf_counter()
     say = progress or (lambda text: None)
-    linker = _load_linker()
-    touched: set[str] = set()
-    new_keys: set[str] = set()
-    linked = 0
-    while True:
-        ads = list(Ad.objects.filter(linked=False).select_related("source")
-                   .order_by("id")[:batch])
-        if not ads:
-            break
-        update = linker.add([_ad_record(ad) for ad in ads])
-        new_keys |= set(update.new_clusters)
-        touched |= set(update.new_clusters) | set(update.grown_clusters)
-        Ad.objects.filter(pk__in=[ad.pk for ad in ads]).update(linked=True)
-        linked += len(ads)
-        say(f"linked {linked} ads")
     with transaction.atomic():
+        LinkerState.objects.get_or_create(name="default", defaults={"state": ""})
+        row = LinkerState.objects.select_for_update().get(name="default")
+        linker = _load_linker(row)
+        touched: set[str] = set()
+        new_keys: set[str] = set()
+        linked = 0
+        last_pk = 0
+        while True:
+            ads = list(Ad.objects.filter(linked=False, pk__gt=last_pk).select_related("source")
+                       .order_by("id")[:batch])
+            if not ads:
+                break
+            last_pk = ads[-1].pk
+            before = {ad.pk: ad.versions for ad in ads}
+            update = linker.add([_ad_record(ad) for ad in ads])
+            new_keys |= set(update.new_clusters)
+            touched |= set(update.new_clusters) | set(update.grown_clusters)
+            touched |= set(getattr(update, "merged", {}) or {})
+            for pk, versions in before.items():
+                # An ad changed by a crawl meanwhile stays pending for the next run.
+                Ad.objects.filter(pk=pk, versions=versions).update(linked=True)
+            linked += len(ads)
+            say(f"linked {linked} ads")
         clusters = linker.clusters()
+        touched &= set(clusters)
         _clusters_refresh(linker, clusters, touched, new_keys)
-        state = linker.to_state()
-        LinkerState.objects.update_or_create(
-            name="default", defaults={"state": state,
-                                      "ads_linked": sum(len(v) for v in clusters.values())})
+        row.state = base64.b64encode(linker.to_state()).decode()
+        row.ads_linked = sum(len(v) for v in clusters.values())
+        row.save()
         report = LinkReport(ads=linked, clusters_new=len(new_keys & set(clusters)),
-                            clusters_grown=len((touched - new_keys) & set(clusters)),
+                            clusters_grown=len(touched - new_keys),
                             clusters_total=len(clusters), pruned=len(linker.pruned()),
                             seconds=round(time.perf_counter() - started, 2))
         if linked:
@@ -457,6 +489,11 @@ def link_summary(report: LinkReport) -> str:
     return (f"Linked {report.ads} ads: {report.clusters_new} new and {report.clusters_grown} "
             f"grown clusters, {report.clusters_total} clusters in all; {report.pruned} "
             f"identifiers ignored as too common; {report.seconds} s.")
+
+
+def _identifiers(ad: Ad) -> set[str]:
+    record_ = _ad_record(ad)
+    return {*record_.phones, *record_.emails, *record_.handles, *record_.image_hashes}
 
 
 def _clusters_refresh(linker: Any, clusters: Mapping[str, Sequence[Any]], touched: set[str],
@@ -484,26 +521,30 @@ def _clusters_refresh(linker: Any, clusters: Mapping[str, Sequence[Any]], touche
     gone.delete()
     now = timezone.now()
     for key in touched:
-        members = clusters.get(key)
-        if not members:
+        members = sorted({ad_pk(m) for m in clusters.get(key, ())})
+        if len(members) < 2:
             continue
         cluster, created = Cluster.objects.get_or_create(key=key)
-        Ad.objects.filter(pk__in=list(members)).update(cluster=cluster)
-        ads = list(Ad.objects.filter(pk__in=list(members)).order_by("id"))
-        edges = linker.edges(key)
-        kinds = Counter(edge["kind"] for edge in edges)
-        score = score_cluster([_scored(ad) for ad in ads], lexicon,
-                              link_signals=linker.link_signals(key))
+        Ad.objects.filter(pk__in=members).update(cluster=cluster)
+        ads = list(Ad.objects.filter(pk__in=members).select_related("source").order_by("id"))
+        # Versions of one ad are joined by their ad key: not a link between ads.
+        kinds = Counter(edge["kind"] for edge in linker.edges(key)
+                        if ad_pk(edge["a"]) != ad_pk(edge["b"]))
+        signals = {name: sorted({ad_pk(i) for i in ids})
+                   for name, ids in linker.link_signals(key).items()}
+        score = score_cluster([_scored(ad) for ad in ads], lexicon, link_signals=signals)
         template = template_summary([ad.text for ad in ads[:50]])
         cluster.size = len(ads)
         cluster.score = round(score.score, 3)
         cluster.explanation = score.explanation
-        cluster.template = {"text": template.text, "slots": template.slots,
-                            "coverage": template.coverage}
-        member_keys = {k for ad in ads for k in ad.phone_keys}
+        cluster.template_json = json.dumps({"text": template.text, "slots": template.slots,
+                                            "coverage": template.coverage},
+                                           ensure_ascii=False)
+        own = set().union(*(_identifiers(ad) for ad in ads))
         cluster.linkage = {"kinds": dict(kinds),
-                           "pruned": [p for p in pruned if p.get("value") in member_keys
-                                      or p.get("kind") != "phone"][:20]}
+                           "pruned": [{"kind": p.get("kind"), "ads": p.get("ads"),
+                                       "reason": p.get("reason", "")}
+                                      for p in pruned if p.get("value") in own][:20]}
         if not created and key not in new_keys:
             cluster.grown_at = now
         cluster.save()
@@ -511,7 +552,7 @@ def _clusters_refresh(linker: Any, clusters: Mapping[str, Sequence[Any]], touche
 
 def _survivor(linker: Any, old: Cluster) -> str | None:
     ad = Ad.objects.filter(cluster=old).first()
-    return linker.cluster_of(ad.pk) if ad is not None else None
+    return linker.cluster_of(linker_id(ad)) if ad is not None else None
 
 
 # --- retention ----------------------------------------------------------------------------
@@ -576,4 +617,5 @@ def error_text(exc: WatchError) -> str:
 
 def export_recorded(*, rows: int, actor: Any = None) -> None:
     record(WatchAuditEvent.ADS_EXPORTED, actor=actor, object_type="watch_ads",
-           detail={"rows": rows, "via": "cli"})
+           organisation_id=getattr(actor, "organisation_id", None),
+           detail={"rows": rows, "via": "web" if actor is not None else "cli"})

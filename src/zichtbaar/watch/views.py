@@ -9,8 +9,8 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from zichtbaar.audit.record import record
@@ -19,7 +19,7 @@ from zichtbaar.core.decorators import require_capability
 from . import exports, presentation, selectors, services
 from .access import access_cluster, watch_allowed
 from .events import WatchAuditEvent
-from .forms import HandoverForm, LabelForm, LexiconForm
+from .forms import HandoverForm, LabelForm, LexiconForm, language
 from .models import Cluster, LexiconVersion
 
 PURPOSE_ASSESS = gettext_lazy("assessing an ad network")
@@ -28,7 +28,7 @@ ERRORS = {
     "already_handed_over": gettext_lazy("This cluster was already handed to the hub."),
     "lexicon_invalid": gettext_lazy("The lexicon is not valid."),
     "version_exists": gettext_lazy("This version number already exists; choose a new one."),
-}
+}  # the command line has its own English lines (services.ERROR_TEXTS)
 
 
 def _guard(request: HttpRequest, capability: str = "watch.queue.view") -> None:
@@ -37,7 +37,7 @@ def _guard(request: HttpRequest, capability: str = "watch.queue.view") -> None:
 
 
 def _lang() -> str:
-    return "en" if (get_language() or "nl").startswith("en") else "nl"
+    return language()
 
 
 @require_capability("watch.queue.view")
@@ -100,9 +100,14 @@ def cluster_images(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_capability("watch.queue.view")
 def cluster_timeline_svg(request: HttpRequest, pk: int) -> HttpResponse:
+    """One plot of the cluster's timelines, by position (no phone number in the address:
+    addresses end up in proxy logs)."""
     cluster = access_cluster(request.user, pk, purpose=str(PURPOSE_ASSESS), record_view=False)
-    key = request.GET.get("phone", "")
-    rows = selectors.timeline(list(selectors.cluster_ads(cluster))).get(key, [])
+    timelines = list(selectors.timeline(list(selectors.cluster_ads(cluster))).items())
+    raw = request.GET.get("n", "0")
+    if not raw.isdigit() or int(raw) >= len(timelines):
+        raise Http404
+    key, rows = timelines[int(raw)]
     return HttpResponse(exports.timeline_svg(rows, title=key or cluster.reference),
                         content_type="image/svg+xml")
 
@@ -208,8 +213,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     _guard(request)
     buffer = io.StringIO()
     count = exports.write_ads_csv(buffer)
-    record(WatchAuditEvent.ADS_EXPORTED, actor=request.user, object_type="watch_ads",
-           organisation_id=request.user.organisation_id, detail={"rows": count})
+    services.export_recorded(rows=count, actor=request.user)
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="watch-ads.csv"'
     return response
