@@ -163,6 +163,9 @@ class AdPage:
     text: str = ""
     posted: dt.date | None = None
     image_hashes: Sequence[str] = field(default_factory=tuple)
+    # What the source's own selectors found; preferred over extraction from the text.
+    city: str = ""
+    age: int | None = None
 
 
 @dataclass(frozen=True)
@@ -198,6 +201,12 @@ def _lexicon_cache(row: LexiconVersion) -> Any:
     return _LEXICONS[row.pk]
 
 
+def _place(name: str) -> str:
+    from zichtbaar.ads.places import canonical_place
+
+    return (canonical_place(name) or name.strip()) if name else ""
+
+
 def _first_age(ages: Sequence[int]) -> int | None:
     return ages[0] if ages else None
 
@@ -224,8 +233,9 @@ def ad_page_store(*, run: CrawlRun, page: AdPage) -> AdStored:
             "title": page.title, "text": page.text,
             "extraction_json": json.dumps(extraction.to_dict(), ensure_ascii=False),
             "hits": coded["hits"], "lexicon": lexicon_row, "score": coded["score"],
-            "city": (extraction.places[0] if extraction.places else "")[:100],
-            "age": _first_age(extraction.ages),
+            "city": (_place(page.city) or (extraction.places[0] if extraction.places
+                                           else ""))[:100],
+            "age": page.age if page.age is not None else _first_age(extraction.ages),
             "phone_keys": sorted({identifier_key("phone", p) for p in extraction.phones}),
             "image_hashes": sorted(set(page.image_hashes)), "linked": False,
             "sha256": digest,
@@ -596,8 +606,16 @@ def _cluster_shrink(cluster_id: int) -> None:
         Ad.objects.filter(cluster_id=cluster_id).update(cluster=None)
         Cluster.objects.filter(pk=cluster_id).delete()
     else:
-        Cluster.objects.filter(pk=cluster_id).update(size=size,
-                                                     reviewed_size=Least(F("reviewed_size"), size))
+        from zichtbaar.ads.template import template_summary
+
+        # The template must not keep text of ads that retention removed.
+        texts = [ad.text for ad in Ad.objects.filter(cluster_id=cluster_id).order_by("id")[:50]]
+        summary = template_summary(texts) if texts else None
+        template = ({"text": summary.text, "slots": summary.slots,
+                     "coverage": summary.coverage} if summary else {})
+        Cluster.objects.filter(pk=cluster_id).update(
+            size=size, reviewed_size=Least(F("reviewed_size"), size),
+            template_json=json.dumps(template, ensure_ascii=False))
 
 
 ERROR_TEXTS = {

@@ -180,7 +180,8 @@ class StorePipeline(_Stage):
             self.run = CrawlRun.objects.select_related("source").get(pk=run_id)
         page = services.AdPage(url=item.url, status=item.status, body=item.body,
                                fetched_at=item.fetched_at, title=item.title, text=item.text,
-                               posted=item.posted, image_hashes=tuple(item.image_hashes))
+                               posted=item.posted, image_hashes=tuple(item.image_hashes),
+                               city=item.city, age=item.age)
         return services.ad_page_store(run=self.run, page=page)
 
     async def process_item(self, item: AdItem) -> AdItem:
