@@ -24,6 +24,8 @@ from typing import Any, Self
 
 import phonenumbers
 
+from zichtbaar.ads.text import fold
+
 __all__ = ["Extraction", "Span", "extract", "normalise_phone"]
 
 KINDS = ("phone", "email", "handle", "age", "name", "price", "place")
@@ -145,13 +147,7 @@ def _prefixes() -> frozenset[str]:
     return frozenset(w[:3] for w in _number_words())
 
 
-def _fold(text: str) -> str:
-    """Lower-case and drop diacritics per character (offsets stay valid)."""
-    out = []
-    for ch in text:
-        low = unicodedata.normalize("NFD", ch)[0].lower()
-        out.append(low if len(low) == 1 else ch)
-    return "".join(out)
+_fold = fold
 
 
 @lru_cache(maxsize=4096)

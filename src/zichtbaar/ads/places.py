@@ -11,12 +11,12 @@ and, for the worst ones, a place cue before them ("in Best", "regio Goes").
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from zichtbaar.ads.extract import Span
+from zichtbaar.ads.text import fold
 
 DATA = Path(__file__).with_name("data") / "places.txt"
 
@@ -40,14 +40,7 @@ class Place:
     flag: str  # "", "!" capital letter needed, "?" capital letter and a cue word needed
 
 
-def _fold(text: str) -> str:
-    """Lower-case and strip diacritics one character at a time, so offsets stay valid."""
-    out = []
-    for ch in text:
-        base = unicodedata.normalize("NFD", ch)[0]
-        low = base.lower()
-        out.append(low if len(low) == 1 else ch)
-    return "".join(out)
+_fold = fold
 
 
 def _key(name: str) -> tuple[str, ...]:
