@@ -109,3 +109,56 @@ def test_createadmin_refuses_a_weak_password_without_traceback(tmp_path: Path) -
     assert good.returncode == 0, good.stderr
     again = run(["createadmin", "beheerder", "--password-stdin"], env, stdin="x\n")
     assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_watch_crawl_link_export_on_a_fresh_data_folder(tmp_path: Path) -> None:
+    """`zichtbaar watch crawl` applies migrations itself, crawls the bundled synthetic site on
+    loopback, and `watch link` / `watch export` follow; bad input ends with exit 2."""
+    from zichtbaar.ads.synth import generate
+    from zichtbaar.watch.testsite import build_site, serve, source_yaml, stop
+
+    env = base_env(tmp_path / "data")
+    site = tmp_path / "site"
+    server, thread, port = serve(site)
+    try:
+        build_site(site, generate(networks=2, independents=4, seed=9), port=port)
+        source = tmp_path / "voorbeeldsite.yaml"
+        source.write_text(source_yaml("voorbeeldsite", port, rate={"concurrency": 1,
+                                                                    "delay_s": 0}))
+        crawled = run(["watch", "crawl", str(source), "--link"], env)
+        assert crawled.returncode == 0, crawled.stderr
+        assert "ads new" in crawled.stdout and "Linked" in crawled.stdout
+    finally:
+        stop(server, thread)
+    out = tmp_path / "ads.csv"
+    exported = run(["watch", "export", "--out", str(out)], env)
+    assert exported.returncode == 0, exported.stderr
+    header = out.read_text().splitlines()[0].split(",")
+    assert header[:8] == ["url", "phones", "emails", "city", "age", "cluster", "score",
+                          "indicators"]
+    assert len(out.read_text().splitlines()) > 1
+    missing = run(["watch", "crawl", str(tmp_path / "nope.yaml")], env)
+    assert missing.returncode == 2 and "not found" in missing.stderr
+    no_basis = tmp_path / "no-basis.yaml"
+    no_basis.write_text(source.read_text().replace("legal_basis", "# legal_basis"))
+    refused = run(["watch", "crawl", str(no_basis)], env)
+    assert refused.returncode == 2 and "legal basis" in refused.stderr
+    assert "Traceback" not in missing.stderr + refused.stderr
+
+
+def test_monitor_protect_writes_a_protected_table(tmp_path: Path) -> None:
+    rows = ["regio,vorm"] + ["Noord,seks"] * 2 + ["Noord,arbeid"] + ["Zuid,seks"] * 6 + \
+        ["Zuid,arbeid"] * 7
+    data = tmp_path / "micro.csv"
+    data.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "table.csv"
+    done = run(["monitor", "protect", str(data), "--rows", "regio", "--cols", "vorm",
+                "--out", str(out)], base_env(tmp_path))
+    assert done.returncode == 0, done.stderr
+    lines = out.read_text().splitlines()
+    assert lines[0] == "regio,arbeid,seks,Totaal"
+    assert lines[1].startswith("Noord,<5,<5")
+    assert lines[-1].startswith("Totaal,")
+    bad = run(["monitor", "protect", str(data), "--rows", "nope", "--cols", "vorm"],
+              base_env(tmp_path))
+    assert bad.returncode == 2 and "nope" in bad.stderr and "Traceback" not in bad.stderr

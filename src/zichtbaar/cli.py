@@ -283,6 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     manage.set_defaults(func=cmd_manage)
 
+    sub.add_parser("monitor", help="monitoring tools: `zichtbaar monitor protect` (cell "
+                   "suppression of a count table; see zichtbaar monitor protect -h)",
+                   add_help=False)
     sub.add_parser("estimate", help="Multiple Systems Estimation (see zichtbaar estimate -h)",
                    add_help=False)
     sub.add_parser("link", help="privacy-preserving record linkage of person lists "
@@ -292,6 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Subcommands served by a pure-Python core without Django: name -> module with main(argv).
 LIBRARY_COMMANDS = {"estimate": "zichtbaar.estimate.cli", "link": "zichtbaar.linkage.cli"}
+# Subcommands of a group served by a pure core: (group, name) -> module with main(argv).
+LIBRARY_SUBCOMMANDS = {("monitor", "protect"): "zichtbaar.disclosure.cli"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -301,6 +306,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         import importlib
 
         module = importlib.import_module(LIBRARY_COMMANDS[argv[0]])
+        return int(module.main(argv[1:]) or 0)
+    if tuple(argv[:2]) in LIBRARY_SUBCOMMANDS or argv[:1] == ["monitor"]:
+        import importlib
+
+        module = importlib.import_module(LIBRARY_SUBCOMMANDS[("monitor", "protect")])
         return int(module.main(argv[1:]) or 0)
     args = build_parser().parse_args(argv)
     try:

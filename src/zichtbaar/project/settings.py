@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "zichtbaar.hub",
     "zichtbaar.estimate.web",
     "zichtbaar.watch",
+    "zichtbaar.monitor",
 ]
 
 MIDDLEWARE = [
