@@ -8,7 +8,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Max, Min, Q, QuerySet
+from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet
 
 from .models import Ad, Cluster, ClusterLabel, CrawlRun, Source
 
@@ -67,4 +67,6 @@ def sources_with_runs() -> list[tuple[Source, list[CrawlRun]]]:
 
 
 def labelled_clusters() -> QuerySet[Cluster]:
-    return Cluster.objects.exclude(label="").prefetch_related("ads")
+    """Labelled clusters with their ads' hits only: no ad text is decrypted for the report."""
+    return Cluster.objects.exclude(label="").prefetch_related(
+        Prefetch("ads", queryset=Ad.objects.only("id", "cluster_id", "hits")))

@@ -23,6 +23,7 @@ from .forms import HandoverForm, LabelForm, LexiconForm, language
 from .models import Cluster, LexiconVersion
 
 PURPOSE_ASSESS = gettext_lazy("assessing an ad network")
+ADS_SHOWN = 100  # a page an analyst can read; the timeline and export cover every ad
 ERRORS = {
     "no_desk": gettext_lazy("There is no signal desk to hand over to."),
     "already_handed_over": gettext_lazy("This cluster was already handed to the hub."),
@@ -64,7 +65,7 @@ def cluster_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ads = list(selectors.cluster_ads(cluster))
     lexicon = services.lexicon_labels(_lang())
     ad_rows = []
-    for ad in ads:
+    for ad in ads[:ADS_SHOWN]:
         extraction = ad.extraction()
         ad_rows.append({
             "ad": ad, "extraction": extraction,
@@ -77,6 +78,7 @@ def cluster_detail(request: HttpRequest, pk: int) -> HttpResponse:
                    for row in cluster.explanation]
     context: dict[str, Any] = {
         "cluster": cluster, "ads": ad_rows, "explanation": explanation,
+        "ads_hidden": max(0, len(ads) - ADS_SHOWN),
         "timeline": selectors.timeline(ads), "labels": selectors.labels_for(cluster),
         "label_form": LabelForm(initial={"label": cluster.label}),
         "handover_form": HandoverForm(initial=services.handover_initial(cluster)),
