@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class BaseModel(models.Model):
@@ -13,3 +15,24 @@ class BaseModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class VersionedData(BaseModel):
+    """One version of rules kept as data (codebook, routing rules, lexicon, catalogue).
+
+    Saving makes a new version; old ones stay, and every record coded with a version keeps
+    it. Subclasses may narrow ``version``.
+    """
+
+    version = models.CharField(_("version"), max_length=32, unique=True)
+    data = models.JSONField()
+    note = models.CharField(_("change note"), max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.version

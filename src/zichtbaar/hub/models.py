@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zichtbaar.accounts.models import Organisation
 from zichtbaar.core.fields import EncryptedTextField
-from zichtbaar.core.models import BaseModel
+from zichtbaar.core.models import BaseModel, VersionedData
 
 from .sharing import LegalBasis
 
@@ -43,32 +43,12 @@ class CloseReason(models.TextChoices):
     OTHER = "other", _("Other (see note)")
 
 
-class CodebookVersion(BaseModel):
+class CodebookVersion(VersionedData):
     version = models.CharField(_("version"), max_length=16, unique=True)
-    data = models.JSONField()
-    note = models.CharField(_("change note"), max_length=300, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return self.version
 
 
-class RoutingRuleSet(BaseModel):
-    version = models.CharField(_("version"), max_length=32, unique=True)
-    data = models.JSONField()
-    note = models.CharField(_("change note"), max_length=300, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return self.version
+class RoutingRuleSet(VersionedData):
+    """The routing rules: which partner types a coded signal is proposed for."""
 
 
 class Signal(BaseModel):

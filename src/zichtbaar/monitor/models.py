@@ -16,7 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from zichtbaar.core.models import BaseModel
+from zichtbaar.core.models import BaseModel, VersionedData
 
 DECIMAL = {"max_digits": 20, "decimal_places": 6}
 
@@ -27,20 +27,12 @@ class Kind(models.TextChoices):
     DERIVED = "derived", _("Derived from other indicators")
 
 
-class CatalogueVersion(BaseModel):
+class CatalogueVersion(VersionedData):
     version = models.CharField(_("version"), max_length=16, unique=True)
-    data = models.JSONField()
-    note = models.CharField(_("change note"), max_length=300, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(VersionedData.Meta):
         verbose_name = _("catalogue version")
         verbose_name_plural = _("catalogue versions")
-
-    def __str__(self) -> str:
-        return self.version
 
 
 class IndicatorValue(BaseModel):

@@ -16,23 +16,11 @@ from django.utils.translation import gettext_lazy as _
 
 from zichtbaar.accounts.models import Organisation
 from zichtbaar.core.fields import EncryptedTextField
-from zichtbaar.core.models import BaseModel
+from zichtbaar.core.models import BaseModel, VersionedData
 
 
-class LexiconVersion(BaseModel):
+class LexiconVersion(VersionedData):
     """A version of the indicator lexicon (data, admin-editable; versions are kept)."""
-
-    version = models.CharField(_("version"), max_length=32, unique=True)
-    data = models.JSONField()
-    note = models.CharField(_("change note"), max_length=300, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return self.version
 
 
 class Source(BaseModel):
