@@ -51,12 +51,14 @@ class Client:
     async def raw(self, text: str) -> None:
         await self.ws.send_to(text_data=text)
 
-    async def receive(self, timeout: float = 3) -> dict[str, Any]:
+    # Generous: the whole suite shares two cores with crawler processes and property tests,
+    # and a frame that comes is read at once; only a missing frame waits this long.
+    async def receive(self, timeout: float = 10) -> dict[str, Any]:
         frame = json.loads(await self.ws.receive_from(timeout=timeout))
         self.frames.append(frame)
         return frame
 
-    async def expect(self, kind: str, timeout: float = 3, **match: Any) -> dict[str, Any]:
+    async def expect(self, kind: str, timeout: float = 10, **match: Any) -> dict[str, Any]:
         """Read until a frame of ``kind`` (matching ``match``) arrives."""
         while True:
             frame = await self.receive(timeout)
