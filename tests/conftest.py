@@ -32,6 +32,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture
+def fresh_cache(settings):  # type: ignore[no-untyped-def]
+    """A cache of this test's own, so rate limits start empty.
+
+    Never ``cache.clear()``: on Redis that is FLUSHDB, which also wipes the channel layer's
+    groups that another worker's websocket test is using at that moment.
+    """
+    import uuid
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": f"test-{uuid.uuid4().hex}"}}
+
+
+@pytest.fixture
 def make_org(db) -> Callable[..., Organisation]:  # type: ignore[no-untyped-def]
     def make(name: str = "Hulplijn Test", kind: OrganisationType = OrganisationType.CARE_NGO):
         return Organisation.objects.filter(name=name).first() or services.organisation_create(

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
-from django.core.cache import cache
 
 from zichtbaar.accounts.models import Organisation
 from zichtbaar.accounts.roles import OrganisationType
@@ -31,10 +29,8 @@ class World:
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache() -> Any:
-    cache.clear()
-    yield
-    cache.clear()
+def _clear_cache(fresh_cache) -> None:  # type: ignore[no-untyped-def]
+    """Rate limits start empty in every test (see ``fresh_cache``)."""
 
 
 @pytest.fixture

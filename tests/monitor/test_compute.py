@@ -9,7 +9,6 @@ from io import StringIO
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -42,8 +41,7 @@ class World:
 
 
 @pytest.fixture
-def world(make_org, make_user, research_org) -> World:  # type: ignore[no-untyped-def]
-    cache.clear()  # rate limits of the decoy webhook
+def world(make_org, make_user, research_org, fresh_cache) -> World:  # type: ignore[no-untyped-def]
     desk = make_org("Meldpunt Test", OrganisationType.REPORTING_POINT)
     police = make_org("Politie Test", OrganisationType.POLICE)
     hub.agreement_create(actor=None, organisation=desk, partner=police,

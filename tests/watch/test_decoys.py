@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -37,8 +36,8 @@ TEXT = "Hallo Lisa, wat is je prijs voor vanavond? groetjes Kwartelkoning"
 # --- fixtures -------------------------------------------------------------------------------
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> None:
-    cache.clear()
+def _fresh_rate_limits(fresh_cache) -> None:  # type: ignore[no-untyped-def]
+    """Rate limits start empty in every test (see ``fresh_cache``)."""
 
 
 @pytest.fixture
