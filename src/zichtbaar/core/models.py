@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any, Self
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -36,3 +39,15 @@ class VersionedData(BaseModel):
 
     def __str__(self) -> str:
         return self.version
+
+    @classmethod
+    def current(cls, seed: Callable[[], Mapping[str, Any]]) -> Self:
+        """The newest version; seeded from the repository file (``seed()``) on first use."""
+        # The manager exists on the concrete subclasses, not on this abstract model.
+        latest = cls.objects.order_by("-created_at", "-id").first()  # type: ignore[attr-defined]
+        if latest is not None:
+            return latest
+        data = seed()
+        version, _ = cls.objects.get_or_create(  # type: ignore[attr-defined]
+            version=data["version"], defaults={"data": dict(data), "note": "seed"})
+        return version

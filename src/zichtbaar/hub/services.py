@@ -113,23 +113,11 @@ class SubmitResult:
 
 def current_codebook() -> CodebookVersion:
     """The newest version; seeded from the repository file on first use."""
-    latest = CodebookVersion.objects.order_by("-created_at", "-id").first()
-    if latest is not None:
-        return latest
-    data = codebook_mod.load_file()
-    version, _ = CodebookVersion.objects.get_or_create(
-        version=data["version"], defaults={"data": data, "note": "seed"})
-    return version
+    return CodebookVersion.current(codebook_mod.load_file)
 
 
 def current_routing_rules() -> RoutingRuleSet:
-    latest = RoutingRuleSet.objects.order_by("-created_at", "-id").first()
-    if latest is not None:
-        return latest
-    data = routing.load_file()
-    rules, _ = RoutingRuleSet.objects.get_or_create(
-        version=data["version"], defaults={"data": data, "note": "seed"})
-    return rules
+    return RoutingRuleSet.current(routing.load_file)
 
 
 @transaction.atomic

@@ -72,13 +72,7 @@ class WriteReport:
 
 def current_catalogue() -> CatalogueVersion:
     """The newest version; seeded from the repository file on first use."""
-    latest = CatalogueVersion.objects.order_by("-created_at", "-id").first()
-    if latest is not None:
-        return latest
-    data = catalogue_mod.load_file()
-    version, _ = CatalogueVersion.objects.get_or_create(
-        version=data["version"], defaults={"data": data, "note": "seed"})
-    return version
+    return CatalogueVersion.current(catalogue_mod.load_file)
 
 
 def catalogue() -> catalogue_mod.Catalogue:

@@ -64,15 +64,9 @@ def url_hash(url: str) -> str:
 
 def current_lexicon() -> LexiconVersion:
     """The newest lexicon version; seeded from the repository file on first use."""
-    latest = LexiconVersion.objects.order_by("-created_at", "-id").first()
-    if latest is not None:
-        return latest
     from zichtbaar.ads.lexicon import load_lexicon
 
-    data = load_lexicon().to_dict()
-    version, _ = LexiconVersion.objects.get_or_create(
-        version=data["version"], defaults={"data": data, "note": "seed"})
-    return version
+    return LexiconVersion.current(lambda: load_lexicon().to_dict())
 
 
 @transaction.atomic
