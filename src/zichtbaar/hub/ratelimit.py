@@ -28,7 +28,12 @@ def allow(request: HttpRequest, scope: str) -> bool:
     secret = f"{settings.SECRET_KEY}:ratelimit:{scope}:{index}".encode()
     address = request.META.get("REMOTE_ADDR", "")
     digest = hmac.new(secret, address.encode(), hashlib.sha256).hexdigest()[:32]
-    key = f"hub-rl:{scope}:{index}:{digest}"
+    return count_in_window(f"hub-rl:{scope}:{index}:{digest}", limit=limit, window=window)
+
+
+def count_in_window(key: str, *, limit: int, window: int) -> bool:
+    """Count one attempt under ``key`` (which names the window); False past ``limit``.
+    The count lives in the cache only, until the window ends."""
     if cache.add(key, 1, timeout=window):
         return True
     try:

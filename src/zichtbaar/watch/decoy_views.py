@@ -14,7 +14,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -26,6 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zichtbaar.core.decorators import public, require_capability
+from zichtbaar.hub.ratelimit import count_in_window
 
 from . import decoys as decoy_services
 from .decoy_forms import DecoyForm
@@ -72,15 +72,7 @@ def _rate_allowed(decoy_pk: int) -> bool:
     """Count one delivery for the decoy in the current window (cache only, nothing stored)."""
     limit, window = getattr(settings, "WATCH_DECOY_RATE_LIMIT", DEFAULT_RATE_LIMIT)
     index = int(time.time() // window)
-    key = f"watch-decoy-rl:{decoy_pk}:{index}"
-    if cache.add(key, 1, timeout=window):
-        return True
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=window)
-        return True
-    return count <= limit
+    return count_in_window(f"watch-decoy-rl:{decoy_pk}:{index}", limit=limit, window=window)
 
 
 def _text_field(payload: dict[str, Any], name: str, *, max_length: int,
