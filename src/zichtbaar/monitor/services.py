@@ -406,7 +406,6 @@ def values_derive(*, actor: Any = None) -> WriteReport:
 
 # --- computed values -----------------------------------------------------------------------
 
-@transaction.atomic
 def values_compute(year: int, *, actor: Any = None) -> WriteReport:
     """Store the platform's own figures for ``year``; a vintage only where a value changed.
 
@@ -416,12 +415,24 @@ def values_compute(year: int, *, actor: Any = None) -> WriteReport:
     from . import compute
 
     _require_enter(actor)
+    return values_store(compute.all_rows(year), year, actor=actor)
+
+
+@transaction.atomic
+def values_store(rows: Iterable[Any], year: int, *, actor: Any = None,
+                 as_of: dt.date | None = None) -> WriteReport:
+    """Store computed rows (``compute.Row``) for ``year`` as the platform's own figures.
+
+    ``values_compute`` feeds it from the other parts; the demo and benches feed it the
+    history the platform would have computed in earlier years.
+    """
+    _require_enter(actor)
     row = current_catalogue()
     book = catalogue_mod.Catalogue(row.data)
-    today = timezone.localdate()
+    today = as_of or timezone.localdate()
     period = Period.year(year)
     report = WriteReport()
-    for item in compute.all_rows(year):
+    for item in rows:
         clean = normalise_dims(item.dims)
         _check_cell(book, item.indicator_id, clean, PLATFORM_SOURCE)
         amount = _decimal(item.value)
