@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("zichtbaar.hub.urls")),
     path("estimate/", include("zichtbaar.estimate.web.urls")),
     path("", include("zichtbaar.watch.urls")),
+    path("monitor/", include("zichtbaar.monitor.urls")),
 ]
 
 handler400 = "zichtbaar.core.views.error_400"
