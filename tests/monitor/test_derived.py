@@ -80,3 +80,27 @@ def test_deriving_again_adds_nothing_and_a_revision_is_followed(derived, researc
     rate = selectors.value_as_published("AL1-02", 2024, source="nr")
     assert rate is not None and rate.vintage == 2 and rate.as_of == dt.date(2026, 10, 18)
     assert not IndicatorValue.objects.filter(kind=Kind.DERIVED, organisation__isnull=False)
+
+
+def test_registrations_per_police_unit_per_100k(researcher) -> None:  # type: ignore[no-untyped-def]
+    """AL4-05 from regional registrations and regional population; a small count is kept as
+    the rate's numerator so the published rate can be withheld."""
+    from zichtbaar.monitor import publish
+
+    prov = services.Provenance(publication="Synthetische regiotabel", as_of=dt.date(2026, 3, 1))
+    for region, registered, people in (("noord_nederland", 120, 1_750_000),
+                                       ("limburg", 3, 1_120_000)):
+        for indicator, value, source in (("AL1-01", registered, "comensha"),
+                                         ("AL1-00", people, "cbs")):
+            services.value_enter(actor=researcher, indicator_id=indicator, period=2025,
+                                 dims={"region": region}, value=value, provenance=prov,
+                                 source=source)
+    services.values_derive()
+    rate = selectors.value_as_published("AL4-05", 2025, {"region": "noord_nederland"},
+                                        source="comensha")
+    assert rate is not None and rate.kind == Kind.DERIVED
+    assert rate.value.quantize(Decimal("0.01")) == Decimal("6.86")
+    table = publish.indicator_table("AL4-05", audience="public", by="region")
+    line = dict(zip(table.col_keys, table.cells[0], strict=True))
+    assert line["noord_nederland"].text == "6.9"
+    assert line["limburg"].status == "withheld"  # 3 registrations: the rate would reveal them

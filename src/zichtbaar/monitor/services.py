@@ -333,15 +333,20 @@ def _as_of_dates(*cells: IndicatorValue) -> list[dt.date]:
 def _derived_store(report: WriteReport, *, indicator_id: str, period: Period, source: str,
                    points: Sequence[tuple[dt.date, Decimal, Decimal | None, Decimal | None,
                                           str]],
-                   catalogue_version: str) -> None:
+                   catalogue_version: str, dims: Mapping[str, str] | None = None,
+                   numerators: Sequence[Decimal | None] = ()) -> None:
     """Replay the inputs' publication dates: a derived value has a vintage wherever its
-    inputs changed, so "as published on D" works for derived indicators too."""
-    for as_of, value, lower, upper, note in points:
+    inputs changed, so "as published on D" works for derived indicators too.
+
+    ``numerators`` keep the count under a rate, so disclosure control can withhold a rate
+    whose count is small."""
+    for n, (as_of, value, lower, upper, note) in enumerate(points):
         _cell, vintage = _vintage_add(
-            indicator_id=indicator_id, period=period, dims={}, organisation_id=None,
+            indicator_id=indicator_id, period=period, dims=dims or {}, organisation_id=None,
             source=source, kind=Kind.DERIVED, value=value, lower=lower, upper=upper,
             as_of=as_of, reason="derived", provenance=Provenance(note=note), actor=None,
-            catalogue_version=catalogue_version, only_if_changed_on=as_of)
+            catalogue_version=catalogue_version, only_if_changed_on=as_of,
+            numerator=numerators[n] if n < len(numerators) else None)
         report.count(indicator_id, vintage is not None)
 
 
@@ -399,9 +404,43 @@ def values_derive(*, actor: Any = None) -> WriteReport:
                                " / CoMensha × 100"))
         _derived_store(report, indicator_id="AL5-04", period=Period(*span),
                        source="nr_vs_comensha", points=points, catalogue_version=version)
+    _derive_regional_rates(report, version)
     record(MonitorAuditEvent.VALUES_DERIVED, actor=actor, object_type="monitor_values",
            detail={"created": report.created, "unchanged": report.unchanged})
     return report
+
+
+def _regional(indicator_id: str) -> dict[tuple[dt.date, dt.date, str, str], IndicatorValue]:
+    """National cells split by region only: (start, end, region, source) → cell."""
+    found = {}
+    for cell in (IndicatorValue.objects.filter(indicator_id=indicator_id,
+                                               organisation__isnull=True)
+                 .exclude(kind=Kind.DERIVED).prefetch_related("vintages")):
+        dims = normalise_dims(cell.dims)
+        if set(dims) == {"region"}:
+            found[(cell.period_start, cell.period_end, dims["region"], cell.source)] = cell
+    return found
+
+
+def _derive_regional_rates(report: WriteReport, version: str) -> None:
+    """AL4-05: registrations per police unit per 100,000 of the unit's population."""
+    population = {(start, end, region): cell
+                  for (start, end, region, _source), cell in _regional("AL1-00").items()}
+    for (start, end, region, source), reg in _regional("AL1-01").items():
+        pop = population.get((start, end, region))
+        if pop is None:
+            continue
+        points, numerators = [], []
+        for day in _as_of_dates(reg, pop):
+            r, p = vintage_on(reg, day), vintage_on(pop, day)
+            if r and p and p.value > 0:
+                points.append((day, derive.per_100k(r.value, p.value), None, None,
+                               f"AL1-01 {source} {region} {_plain(r.value)} / AL1-00 "
+                               f"{pop.source} {region} {_plain(p.value)} × 100,000"))
+                numerators.append(r.value)
+        _derived_store(report, indicator_id="AL4-05", period=Period(start, end), source=source,
+                       points=points, catalogue_version=version, dims={"region": region},
+                       numerators=numerators)
 
 
 # --- computed values -----------------------------------------------------------------------
