@@ -176,7 +176,6 @@ def _segment_number_words(word: str) -> str | None:
 # ---------------------------------------------------------------------------------------------
 # Phones
 
-_RUN = re.compile(r"[^\W_]+|\+|(?:[^\w+]|_)+")
 _LOOKALIKE = {"O": "0", "o": "0", "I": "1", "l": "1"}
 _GLUED = re.compile(
     r"(?i)(tel|telefoon|bel|nr|nummer|mob|mobiel|gsm|whatsapp|wa|app|call|phone)([0-9]{6,15})"
@@ -211,26 +210,50 @@ class _Tok:
 
 def _classify(word: str, start: int, end: int) -> _Tok:
     """Read one alphanumeric run as digits, a look-alike letter, "plus", or a chain break."""
+    kind, digits, offset, en_tens, en_unit = _classify_word(word)
+    return _Tok(start + offset, end, digits, kind, en_tens, en_unit)
+
+
+@lru_cache(maxsize=65536)
+def _classify_word(word: str) -> tuple[str, str, int, bool, bool]:
+    """(kind, digits, start offset, English tens, English unit) of one run; words repeat
+    across ads (site boilerplate, templates), so each is read once."""
     if all(ch.isdecimal() for ch in word):
-        return _Tok(start, end, "".join(str(unicodedata.decimal(ch)) for ch in word), "num")
+        return "num", "".join(str(unicodedata.decimal(ch)) for ch in word), 0, False, False
     lookalike = all(ch.isdecimal() or ch in _LOOKALIKE for ch in word)
     if lookalike and any(ch.isdecimal() for ch in word):
         digits = "".join(_LOOKALIKE.get(ch) or str(unicodedata.decimal(ch)) for ch in word)
-        return _Tok(start, end, digits, "num")
+        return "num", digits, 0, False, False
     if len(word) == 1 and word in _LOOKALIKE:
-        return _Tok(start, end, _LOOKALIKE[word], "weak")
+        return "weak", _LOOKALIKE[word], 0, False, False
     folded = _fold(word)
     if folded == "plus":
-        return _Tok(start, end, "", "plus")
+        return "plus", "", 0, False, False
     digits = _segment_number_words(folded)
     if digits is not None:
-        return _Tok(
-            start, end, digits, "num", en_tens=folded in _EN_TENS, en_unit=folded in _EN_UNITS[1:]
-        )
+        return "num", digits, 0, folded in _EN_TENS, folded in _EN_UNITS[1:]
     glued = _GLUED.fullmatch(word)
     if glued:
-        return _Tok(start + glued.start(2), end, glued.group(2), "num")
-    return _Tok(start, end, "", "break")
+        return "num", glued.group(2), glued.start(2), False, False
+    return "break", "", 0, False, False
+
+
+@cache
+def _candidates() -> re.Pattern[str]:
+    """Runs of the *folded* text that ``_classify`` may read as anything but a chain break.
+
+    A run that holds no decimal digit, is no lone o/i/l and does not start like a number
+    word or "plus" is always a break, so only candidates are looked at one by one. Folding
+    keeps every character's alphanumeric, "+", "_" and decimal status (tested), so the
+    folded runs are the text's runs.
+    """
+    starts = "|".join(sorted({*_prefixes(), "plu"}))
+    return re.compile(
+        rf"\+|(?<![^\W_])(?=[^\W_]*\d|(?:{starts})|[oil](?![^\W_]))[^\W_]+"
+    )
+
+
+_ALNUM = re.compile(r"[^\W_]")
 
 
 def _gap_ok(gap: str) -> bool:
@@ -248,20 +271,32 @@ def _gap_ok(gap: str) -> bool:
     return visible <= _MAX_GAP
 
 
-def _chains(text: str) -> list[list[_Tok]]:
-    """Split text into runs of digit-ish tokens joined by small separator gaps."""
+def _chains(text: str, folded: str | None = None) -> list[list[_Tok]]:
+    """Split text into runs of digit-ish tokens joined by small separator gaps.
+
+    Only candidate runs (see ``_candidates``) are classified; any other alphanumeric run
+    between two candidates is a chain break, and otherwise the text between them is the one
+    separator gap.
+    """
     masked = [(m.start(), m.end()) for m in _DATE_TIME.finditer(text)]
     mask_i = 0
     chains: list[list[_Tok]] = []
     current: list[_Tok] = []
-    gap_ok = True
-    for m in _RUN.finditer(text):
-        piece, start, end = m.group(), m.start(), m.end()
+    prev_end = -1
+    for m in _candidates().finditer(_fold(text) if folded is None else folded):
+        start, end = m.span()
+        gap_ok = True
+        if prev_end >= 0 and start > prev_end:
+            if _ALNUM.search(text, prev_end, start):  # a non-candidate run: a break
+                if current:
+                    chains.append(current)
+                current = []
+            else:
+                gap_ok = _gap_ok(text[prev_end:start])
+        prev_end = end
+        piece = text[start:end]
         if piece == "+":
             tok = _Tok(start, end, "", "plus")
-        elif not (piece[0].isalnum()):
-            gap_ok = _gap_ok(piece)
-            continue
         else:
             while mask_i < len(masked) and masked[mask_i][1] <= start:
                 mask_i += 1
@@ -270,14 +305,13 @@ def _chains(text: str) -> list[list[_Tok]]:
         if tok.kind == "break":
             if current:
                 chains.append(current)
-            current, gap_ok = [], True
+            current = []
             continue
         if tok.kind == "plus" or not gap_ok:
             if current:
                 chains.append(current)
             current = []
         current.append(tok)
-        gap_ok = True
     if current:
         chains.append(current)
     return [_tidy(c) for c in chains]
@@ -357,12 +391,13 @@ def _may_start(tok: _Tok, text: str) -> tuple[bool, bool]:
 
 
 def _find_phones(
-    text: str, region: str = "NL", strict: bool = True, budget: _Budget | None = None
+    text: str, region: str = "NL", strict: bool = True, budget: _Budget | None = None,
+    folded: str | None = None,
 ) -> list[tuple[Span, bool]]:
     """Phone spans with their obscured flag, longest valid number from each start token."""
     budget = budget or _Budget(PARSE_BUDGET)
     found: list[tuple[Span, bool]] = []
-    for chain in _chains(text):
+    for chain in _chains(text, folded):
         s = 0
         while s < len(chain):
             ok, plus = _may_start(chain[s], text)
@@ -450,7 +485,14 @@ _KNOWN_TLDS = frozenset(
 )
 
 
+# Every form of _AT has "@", or "at"/"apenstaartje" between spaces or brackets: a text
+# without any of them cannot hold an address, and the address pattern is costly to scan.
+_AT_HINT = re.compile(r"(?i)[ \t\[({<](?:at|apenstaartje)[ \t\])}>]")
+
+
 def _find_emails(text: str) -> list[Span]:
+    if "@" not in text and not _AT_HINT.search(text):
+        return []
     spans = []
     for m in _EMAIL.finditer(text):
         tld = m.group("tld").lower()
@@ -502,9 +544,13 @@ _TELEGRAM_WORD = re.compile(r"(?i)(?<![\w.])telegram(?!\w)")
 _NEAR_BEFORE, _NEAR_AFTER = 40, 20
 
 
+# What each of _HANDLE_RES needs before the name: one scan instead of three.
+_HANDLE_HINT = re.compile(r"(?i)telegram|t\.me/|tg[ \t]*:|snap|sc[ \t]*:|👻|insta|ig[ \t]*:")
+
+
 def _find_handles(text: str, phones: list[Span]) -> list[Span]:
     spans = []
-    for service, pattern in _HANDLE_RES:
+    for service, pattern in (_HANDLE_RES if _HANDLE_HINT.search(text) else ()):
         for m in pattern.finditer(text):
             name = m.group("name").rstrip("._-").lower()
             if name in _HANDLE_STOP or len(name) < 2:
@@ -562,9 +608,13 @@ _AGE_RES = (
     # "(19)" only straight after a capitalised word, i.e. a name: "Anna (19)"
     re.compile(r"(?<!\w)[A-ZÀ-Ý][a-zà-ÿ]{1,20}[ \t]?\(" + _AGE + r"\)"),
 )
+# Only words ending like an age word (teens, tens, Dutch compounds, "twentyone") are looked
+# up: every word of 14..70 and every English tens word ends so, and the rest cannot give an
+# age, so the lookahead drops them in C instead of one dictionary lookup per word.
 _AGE_WORD = re.compile(
-    r"(?<!\w)(?P<word>[a-z]{4,16})(?:[- ](?P<unit>one|two|three|four|five|six|seven|eight|nine))?"
-    r"(?!\w)"
+    r"(?<!\w)(?P<word>(?=[a-z]*(?:tien|tig|teen|ty(?:one|two|three|four|five|six|seven|eight"
+    r"|nine)?)(?![a-z]))[a-z]{4,16})"
+    r"(?:[- ](?P<unit>one|two|three|four|five|six|seven|eight|nine))?(?!\w)"
 )
 _AGE_WORD_BEFORE = re.compile(
     r"(?i)(?:ik ben|ben|i am|i'm|im|leeftijd|age)[ \t]*:?[ \t]*(?:(?:net|pas|just|only)[ \t]+)?$"
@@ -639,6 +689,9 @@ def _find_names(text: str) -> list[Span]:
 
 
 def _find_prices(text: str) -> list[Span]:
+    # Each price pattern needs "€", "eur" (any case) or ",-".
+    if "€" not in text and ",-" not in text and "eur" not in text.lower():
+        return []
     spans = []
     for pattern in _PRICE_RES:
         for m in pattern.finditer(text):
@@ -692,7 +745,8 @@ def extract(text: str) -> Extraction:
         raise TypeError(f"text must be str, not {type(text).__name__}")
     from zichtbaar.ads.places import find_places
 
-    phone_hits = _find_phones(text)
+    folded = _fold(text)  # one fold shared by phones, ages and places
+    phone_hits = _find_phones(text, folded=folded)
     phones = [s for s, _ in phone_hits]
     emails = _first_fit(_find_emails(text))
     handles = _without(_find_handles(text, phones), emails)
@@ -701,10 +755,10 @@ def extract(text: str) -> Extraction:
                      phones)
     handles = linked + named
     taken = phones + emails
-    ages = _without(_first_fit(_find_ages(text, _fold(text))), taken)
+    ages = _without(_first_fit(_find_ages(text, folded)), taken)
     names = _first_fit(_find_names(text))
     prices = _without(_first_fit(_find_prices(text)), taken)
-    places = _without(find_places(text), taken + named)
+    places = _without(find_places(text, folded=folded), taken + named)
     spans = sorted(
         [*phones, *emails, *handles, *ages, *names, *prices, *places],
         key=lambda s: (s.start, s.end, KINDS.index(s.kind), s.value),

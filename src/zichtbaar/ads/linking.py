@@ -183,6 +183,7 @@ class Linker:
         # clusters
         self._key = np.zeros(0, np.int64)  # cluster key number per ad, -1 = none
         self._next_key = 1
+        self._index_cache: _ClusterIndex | None = None
 
     # ------------------------------------------------------------------ public API
     def add(self, records: Sequence[AdRecord]) -> LinkUpdate:
@@ -201,6 +202,7 @@ class Linker:
         self._match_images(first)
         self._link_text(fresh, new_idx)
         update = self._recluster()
+        self._index_cache = None
         update.added, update.skipped = len(fresh), len(records) - len(fresh)
         return update
 
@@ -239,10 +241,9 @@ class Linker:
         if members.size == 0:
             return []
         out: list[dict[str, Any]] = []
-        mask = np.isin(self._inc_ad, members)
+        idx = self._cluster_index()
         first: dict[int, int] = {}
-        for ad, ident in sorted(zip(self._inc_ad[mask].tolist(), self._inc_ident[mask].tolist(),
-                                    strict=True)):
+        for ad, ident in idx.incidences(members):
             if ident in self._pruned:
                 continue
             if ident in first:
@@ -252,7 +253,7 @@ class Linker:
             else:
                 first[ident] = ad
         ads_of = self._ads_of_idents(members)
-        for a, b, dist in self._near.tolist():
+        for a, b, dist in idx.near_rows(self._near, cluster_key):
             if a in self._pruned or b in self._pruned:
                 continue
             if ads_of.get(a) and ads_of.get(b):
@@ -260,8 +261,8 @@ class Linker:
                             "kind": "image_near",
                             "value": f"{self._ident_value[a]}~{self._ident_value[b]} "
                                      f"({dist} bits)"})
-        tmask = np.isin(self._text_edges[:, 0], members)
-        for (a, b), sim in zip(self._text_edges[tmask].tolist(), self._text_sim[tmask].tolist(),
+        rows = idx.text_rows(cluster_key)
+        for (a, b), sim in zip(self._text_edges[rows].tolist(), self._text_sim[rows].tolist(),
                                strict=True):
             out.append({"a": self._ad_ids[a], "b": self._ad_ids[b], "kind": "text",
                         "value": f"similarity {sim:.2f}"})
@@ -294,14 +295,13 @@ class Linker:
                 names = {n for ad in ads for n in self._names[ad]}
                 if len(names) >= s.many_profiles_min:
                     out.setdefault("phone_many_profiles", set()).update(ads)
-        image_groups = self._image_groups(ads_of)
+        image_groups = self._image_groups(ads_of, cluster_key)
         for ads in image_groups:
             phones = {frozenset(contacts[a]) for a in ads}
             names = {self._names[a] for a in ads}
             if len(ads) >= 2 and (len(phones) > 1 or len(names) > 1):
                 out.setdefault("image_reuse", set()).update(ads)
-        tmask = np.isin(self._text_edges[:, 0], members)
-        for a, b in self._text_edges[tmask].tolist():
+        for a, b in self._text_edges[self._cluster_index().text_rows(cluster_key)].tolist():
             if contacts[a] != contacts[b] or self._names[a] != self._names[b]:
                 out.setdefault("template_cluster", set()).update((a, b))
         return {k: [self._ad_ids[i] for i in sorted(v)] for k, v in sorted(out.items())}
@@ -590,7 +590,7 @@ class Linker:
         for site, boiler in self._boiler.items():
             if boiler.size:
                 on_site = sites == site
-                keep[on_site] &= ~np.isin(docs[on_site], boiler, assume_unique=False)
+                keep[on_site] &= ~_in_sorted(docs[on_site], boiler)
         docs, doc = docs[keep], doc[keep]
         counts = np.bincount(doc, minlength=len(ads))
         ok = counts >= s.text_min_shingles
@@ -744,21 +744,27 @@ class Linker:
         return update
 
     # ------------------------------------------------------------------ helpers
+    def _cluster_index(self) -> _ClusterIndex:
+        """Per-cluster views, built once after each ``add``: explaining every cluster of a
+        run would otherwise scan all ads and edges once per cluster."""
+        if self._index_cache is None:
+            self._index_cache = _ClusterIndex(self)
+        return self._index_cache
+
     def _members(self, cluster_key: str) -> np.ndarray:
         number = _key_number(cluster_key)
         if number is None:
             return np.zeros(0, np.int64)
-        return np.flatnonzero(self._key == number)
+        return self._cluster_index().members(number)
 
     def _ads_of_idents(self, members: np.ndarray) -> dict[int, list[int]]:
-        mask = np.isin(self._inc_ad, members)
         out: dict[int, list[int]] = {}
-        for ad, ident in sorted(zip(self._inc_ad[mask].tolist(), self._inc_ident[mask].tolist(),
-                                    strict=True)):
+        for ad, ident in self._cluster_index().incidences(members):
             out.setdefault(ident, []).append(ad)
         return out
 
-    def _image_groups(self, ads_of: Mapping[int, list[int]]) -> list[list[int]]:
+    def _image_groups(self, ads_of: Mapping[int, list[int]], cluster_key: str
+                      ) -> list[list[int]]:
         """Ads per image, near copies folded together (a tiny union-find)."""
         images = [i for i in ads_of if self._ident_kind[i] == _IMAGE and i not in self._pruned]
         parent = {i: i for i in images}
@@ -769,7 +775,7 @@ class Linker:
                 x = parent[x]
             return x
 
-        for a, b, _d in self._near.tolist():
+        for a, b, _d in self._cluster_index().near_rows(self._near, cluster_key):
             if a in parent and b in parent:
                 parent[find(a)] = find(b)
         groups: dict[int, set[int]] = {}
@@ -789,6 +795,66 @@ class Linker:
             if len({self._city[a] for _, a in window}) >= minimum:
                 hit.update(a for _, a in window)
         return sorted(hit)
+
+
+class _ClusterIndex:
+    """Ads, incidences, near-image pairs and text edges grouped by cluster (sorted once).
+
+    Every non-pruned identifier joins all its ads, so its near-image pairs belong to the
+    cluster of its first ad; a text edge belongs to the cluster of either end.
+    """
+
+    def __init__(self, linker: Linker) -> None:
+        key = linker._key
+        n = len(key)
+        self._order = np.argsort(key, kind="stable")
+        self._sorted_keys = key[self._order]
+        inc_order = np.argsort(linker._inc_ad, kind="stable")
+        self._inc_ad = linker._inc_ad[inc_order]
+        self._inc_ident = linker._inc_ident[inc_order]
+        self._inc_ptr = np.searchsorted(self._inc_ad, np.arange(n + 1))
+        first = np.full(len(linker._ident_value), max(n - 1, 0), np.int64)
+        np.minimum.at(first, linker._inc_ident, linker._inc_ad)
+        near_key = key[first[linker._near[:, 0]]] if len(linker._near) and n else \
+            np.zeros(0, np.int64)
+        self._near = _group_rows(near_key)
+        text_key = key[linker._text_edges[:, 0]] if len(linker._text_edges) else \
+            np.zeros(0, np.int64)
+        self._text = _group_rows(text_key)
+
+    def members(self, number: int) -> np.ndarray:
+        lo, hi = np.searchsorted(self._sorted_keys, [number, number + 1])
+        return self._order[lo:hi]
+
+    def incidences(self, members: np.ndarray) -> list[tuple[int, int]]:
+        """Sorted (ad, ident) pairs of the members."""
+        pairs: list[tuple[int, int]] = []
+        ptr, ads, idents = self._inc_ptr, self._inc_ad, self._inc_ident
+        for ad in members.tolist():
+            lo, hi = ptr[ad], ptr[ad + 1]
+            pairs.extend(zip(ads[lo:hi].tolist(), idents[lo:hi].tolist(), strict=True))
+        return sorted(pairs)
+
+    def near_rows(self, near: np.ndarray, cluster_key: str) -> list[list[int]]:
+        return near[_rows_of(self._near, cluster_key)].tolist()
+
+    def text_rows(self, cluster_key: str) -> np.ndarray:
+        return _rows_of(self._text, cluster_key)
+
+
+def _group_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row numbers sorted by key (original order kept within a key), and the sorted keys."""
+    order = np.argsort(keys, kind="stable")
+    return order, keys[order]
+
+
+def _rows_of(group: tuple[np.ndarray, np.ndarray], cluster_key: str) -> np.ndarray:
+    number = _key_number(cluster_key)
+    order, keys = group
+    if number is None or not len(keys):
+        return np.zeros(0, np.int64)
+    lo, hi = np.searchsorted(keys, [number, number + 1])
+    return order[lo:hi]
 
 
 def timeline(records: Iterable[AdRecord], by: Literal["phone", "cluster"] = "phone", *,
@@ -948,6 +1014,13 @@ def shingle_texts(texts: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]
     out_doc = (combined >> _U64(32)).astype(np.int64)
     return ((combined & _U64(0xFFFFFFFF)).astype(_U32),
             np.bincount(out_doc, minlength=len(texts)).astype(np.int64))
+
+
+def _in_sorted(values: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """``np.isin(values, table)`` for a small sorted ``table``: binary search instead of
+    numpy's sort of both arrays together (a site's boilerplate is a few hundred shingles)."""
+    pos = np.searchsorted(table, values)
+    return table[np.minimum(pos, len(table) - 1)] == values
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:

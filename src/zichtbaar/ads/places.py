@@ -99,16 +99,35 @@ def _lookup(name: str) -> Place | None:
     return by_name.get(" ".join(_key(name)))
 
 
-def find_places(text: str) -> list[Span]:
-    """Place mentions as spans (value = canonical name), longest name first, no overlaps."""
+@cache
+def _prefixes() -> tuple[frozenset[str], frozenset[tuple[str, ...]]]:
+    """First words of all names, and every word-prefix of a name: most words of an ad start
+    no name, and a prefix that no name extends ends the search early."""
+    index, _, _ = _gazetteer()
+    return (frozenset(k[0] for k in index),
+            frozenset(k[:n] for k in index for n in range(1, len(k) + 1)))
+
+
+def find_places(text: str, *, folded: str | None = None) -> list[Span]:
+    """Place mentions as spans (value = canonical name), longest name first, no overlaps.
+
+    ``folded`` is ``fold(text)`` when the caller has it already.
+    """
     if not isinstance(text, str):
         raise TypeError(f"text must be str, not {type(text).__name__}")
     index, _, longest = _gazetteer()
-    folded = _fold(text)
-    words = [(m.start(), m.end()) for m in _WORD.finditer(folded)]
+    firsts, _ = _prefixes()
+    if folded is None:
+        folded = _fold(text)
+    words = [m.span() for m in _WORD.finditer(folded)]
+    # Only words that begin some name can start a match: one set lookup per word.
+    starts = [i for i, w in enumerate(_WORD.findall(folded)) if w in firsts]
     spans: list[Span] = []
     i = 0
-    while i < len(words):
+    for i_start in starts:
+        if i_start < i:
+            continue  # inside the previous match
+        i = i_start
         hit = _match_at(text, folded, words, i, index, longest)
         if hit is None:
             i += 1
@@ -131,13 +150,17 @@ def _match_at(
     longest: int,
 ) -> tuple[Place, int] | None:
     """The longest gazetteer name starting at word i whose words are joined by a name gap."""
+    _, prefixes = _prefixes()
     key: list[str] = []
     candidates: list[tuple[Place, int]] = []
     for j in range(i, min(i + longest, len(words))):
         if j > i and not _GAP.fullmatch(folded, words[j - 1][1], words[j][0]):
             break
         key.append(folded[words[j][0] : words[j][1]])
-        place = index.get(tuple(key))
+        words_so_far = tuple(key)
+        if words_so_far not in prefixes:
+            break  # no name continues this way
+        place = index.get(words_so_far)
         if place is not None:
             candidates.append((place, j - i + 1))
     for place, n in reversed(candidates):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 _FOLDED: dict[str, str] = {}
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
 def _fold_char(ch: str) -> str:
@@ -18,4 +20,13 @@ def fold(text: str) -> str:
     """Lower-case and drop diacritics one character at a time, so offsets stay valid."""
     if text.isascii():
         return text.lower()  # one character for one: the common case, done in C
-    return "".join(_FOLDED.get(ch) or _fold_char(ch) for ch in text)
+    # Ads are ASCII with a few emoji or accented letters: lower the ASCII stretches in C and
+    # fold only the other characters one by one.
+    parts: list[str] = []
+    pos = 0
+    for m in _NON_ASCII.finditer(text):
+        parts.append(text[pos:m.start()].lower())
+        parts.append("".join(_FOLDED.get(ch) or _fold_char(ch) for ch in m.group()))
+        pos = m.end()
+    parts.append(text[pos:].lower())
+    return "".join(parts)

@@ -205,58 +205,134 @@ def _first_age(ages: Sequence[int]) -> int | None:
     return ages[0] if ages else None
 
 
-@transaction.atomic
 def ad_page_store(*, run: CrawlRun, page: AdPage) -> AdStored:
-    """Store or refresh one ad with its evidence snapshot.
+    """Store or refresh one ad with its evidence snapshot (see ``ad_pages_store``); the audit
+    entry names this ad (``watch_ad``, its id)."""
+    return _ad_pages_store(run, [page], audit_each=True)[0]
+
+
+def ad_pages_store(*, run: CrawlRun, pages: Sequence[AdPage]) -> list[AdStored]:
+    """Store or refresh ads with their evidence snapshots, one transaction per batch.
 
     A re-crawl of unchanged content only moves ``last_seen``; changed content (say, another
     phone number) keeps the earlier snapshot and its hash: the change is evidence. A page
     that returns to an earlier version is re-coded; its snapshot is already kept.
+
+    A batch saves the per-page transaction, look-ups and inserts (bulk) and the audit chain's
+    per-entry lock: one audit entry per batch (``watch_crawl_run``, the run's id) lists every
+    stored snapshot with the same fields a per-page entry holds (ad id, SHA-256, URL hash,
+    version, whether it is an earlier version again), so each hash stays in the trail.
+    A URL that occurs twice in ``pages`` is stored in page order, as one call per page would.
     """
-    digest = hashlib.sha256(page.body).hexdigest()
-    key = url_hash(page.url)
-    ad = Ad.objects.select_for_update().filter(source=run.source, url_hash=key).first()
-    created = ad is None
-    changed = False
-    if ad is None or ad.sha256 != digest:
-        lexicon_row = current_lexicon()
-        coded = _code_ad(page.text, lexicon_row)
-        extraction = coded["extraction"]
-        values = {
-            "url": page.url, "last_seen": page.fetched_at, "posted": page.posted,
-            "title": page.title, "text": page.text,
-            "extraction_json": json.dumps(extraction.to_dict(), ensure_ascii=False),
-            "hits": coded["hits"], "lexicon": lexicon_row, "score": coded["score"],
-            "city": (_place(page.city) or (extraction.places[0] if extraction.places
-                                           else ""))[:100],
-            "age": page.age if page.age is not None else _first_age(extraction.ages),
-            "phone_keys": sorted({identifier_key("phone", p) for p in extraction.phones}),
-            "image_hashes": sorted(set(page.image_hashes)), "linked": False,
-            "sha256": digest,
-        }
+    out: list[AdStored] = []
+    batch: list[AdPage] = []
+    keys: set[str] = set()
+    for page in pages:
+        key = url_hash(page.url)
+        if key in keys:
+            out.extend(_ad_pages_store(run, batch, audit_each=False))
+            batch, keys = [], set()
+        batch.append(page)
+        keys.add(key)
+    if batch:
+        out.extend(_ad_pages_store(run, batch, audit_each=False))
+    return out
+
+
+@transaction.atomic
+def _ad_pages_store(run: CrawlRun, pages: Sequence[AdPage], *, audit_each: bool
+                    ) -> list[AdStored]:
+    """``ad_pages_store`` for pages with distinct URLs; ``audit_each``: an entry per ad."""
+    keys = [url_hash(page.url) for page in pages]
+    digests = [hashlib.sha256(page.body).hexdigest() for page in pages]
+    existing: dict[str, Ad] = {}
+    for chunk in _chunks(keys):
+        existing.update((ad.url_hash, ad) for ad in Ad.objects.select_for_update()
+                        .filter(source=run.source, url_hash__in=chunk))
+    lexicon_row: LexiconVersion | None = None
+    created: list[Ad] = []
+    changed: list[Ad] = []
+    unchanged: list[tuple[int, dt.datetime]] = []
+    stored: list[AdStored] = []
+    for page, key, digest in zip(pages, keys, digests, strict=True):
+        ad = existing.get(key)
+        if ad is not None and ad.sha256 == digest:
+            unchanged.append((ad.pk, page.fetched_at))
+            stored.append(AdStored(ad=ad, created=False, changed=False))
+            continue
+        lexicon_row = lexicon_row or current_lexicon()
+        values = _ad_values(page, digest, lexicon_row)
         if ad is None:
-            ad = Ad.objects.create(source=run.source, url_hash=key,
-                                   first_seen=page.fetched_at, **values)
+            ad = Ad(source=run.source, url_hash=key, first_seen=page.fetched_at, **values)
+            created.append(ad)
+            stored.append(AdStored(ad=ad, created=True, changed=False))
         else:
-            changed = True
             for name, value in values.items():
                 setattr(ad, name, value)
             ad.versions += 1
-            ad.save()
-        seen_before = Snapshot.objects.filter(ad=ad, sha256=digest).exists()
+            changed.append(ad)
+            stored.append(AdStored(ad=ad, created=False, changed=True))
+    if created:
+        Ad.objects.bulk_create(created, batch_size=500)
+    for ad in changed:
+        ad.save()
+    seen: set[tuple[int, str]] = set()
+    if changed:
+        seen = set(Snapshot.objects.filter(ad__in=[a.pk for a in changed])
+                   .values_list("ad_id", "sha256"))
+    snapshots: list[Snapshot] = []
+    audited: list[dict[str, Any]] = []
+    for page, digest, result in zip(pages, digests, stored, strict=True):
+        if not (result.created or result.changed):
+            continue
+        ad = result.ad
+        seen_before = (ad.pk, digest) in seen
         if not seen_before:
-            Snapshot.objects.create(ad=ad, sha256=digest, url=page.url, status=page.status,
-                                    fetched_at=page.fetched_at,
-                                    content=base64.b64encode(page.body).decode())
-        record(WatchAuditEvent.SNAPSHOT_STORED, actor=None, object_type="watch_ad",
-               object_id=ad.pk, detail={"sha256": digest, "url_hash": key[:16],
-                                        "run": run.pk, "version": ad.versions,
-                                        "earlier_version_again": seen_before})
-    else:
-        Ad.objects.filter(pk=ad.pk).update(last_seen=page.fetched_at)
-    counter = "ads_new" if created else "ads_changed" if changed else "ads_unchanged"
-    CrawlRun.objects.filter(pk=run.pk).update(**{counter: F(counter) + 1})
-    return AdStored(ad=ad, created=created, changed=changed)
+            snapshots.append(Snapshot(ad=ad, sha256=digest, url=page.url, status=page.status,
+                                      fetched_at=page.fetched_at,
+                                      content=base64.b64encode(page.body).decode()))
+        detail = {"sha256": digest, "url_hash": ad.url_hash[:16], "run": run.pk,
+                  "version": ad.versions, "earlier_version_again": seen_before}
+        if audit_each:
+            record(WatchAuditEvent.SNAPSHOT_STORED, actor=None, object_type="watch_ad",
+                   object_id=ad.pk, detail=detail)
+        else:
+            audited.append({"ad": ad.pk, **detail})
+    if audited:
+        record(WatchAuditEvent.SNAPSHOT_STORED, actor=None, object_type="watch_crawl_run",
+               object_id=run.pk, detail={"run": run.pk, "snapshots": audited})
+    if snapshots:
+        Snapshot.objects.bulk_create(snapshots, batch_size=500)
+    for pk, fetched_at in unchanged:
+        Ad.objects.filter(pk=pk).update(last_seen=fetched_at)
+    counts = Counter("ads_new" if r.created else "ads_changed" if r.changed else "ads_unchanged"
+                     for r in stored)
+    CrawlRun.objects.filter(pk=run.pk).update(**{name: F(name) + n for name, n in counts.items()})
+    return stored
+
+
+def _ad_values(page: AdPage, digest: str, lexicon_row: LexiconVersion) -> dict[str, Any]:
+    """The coded fields of one ad version (extraction, hits, keyed phones)."""
+    coded = _code_ad(page.text, lexicon_row)
+    extraction = coded["extraction"]
+    return {
+        "url": page.url, "last_seen": page.fetched_at, "posted": page.posted,
+        "title": page.title, "text": page.text,
+        "extraction_json": json.dumps(extraction.to_dict(), ensure_ascii=False),
+        "hits": coded["hits"], "lexicon": lexicon_row, "score": coded["score"],
+        "city": (_place(page.city) or (extraction.places[0] if extraction.places
+                                       else ""))[:100],
+        "age": page.age if page.age is not None else _first_age(extraction.ages),
+        "phone_keys": sorted({identifier_key("phone", p) for p in extraction.phones}),
+        "image_hashes": sorted(set(page.image_hashes)), "linked": False,
+        "sha256": digest,
+    }
+
+
+def _chunks(values: Sequence[Any], size: int = 900) -> Iterable[Sequence[Any]]:
+    """IN-lists short enough for SQLite's bound-parameter limit."""
+    for lo in range(0, len(values), size):
+        yield values[lo:lo + size]
 
 
 def sources_active() -> Iterable[Source]:
@@ -467,9 +543,13 @@ def link_pending(*, progress: ProgressFn | None = None, batch: int = 5000) -> Li
             new_keys |= set(update.new_clusters)
             touched |= set(update.new_clusters) | set(update.grown_clusters)
             touched |= set(getattr(update, "merged", {}) or {})
+            by_versions: dict[int, list[int]] = {}
             for pk, versions in before.items():
+                by_versions.setdefault(versions, []).append(pk)
+            for versions, pks in by_versions.items():
                 # An ad changed by a crawl meanwhile stays pending for the next run.
-                Ad.objects.filter(pk=pk, versions=versions).update(linked=True)
+                for chunk in _chunks(pks):
+                    Ad.objects.filter(pk__in=chunk, versions=versions).update(linked=True)
             linked += len(ads)
             say(f"linked {linked} ads")
         clusters = linker.clusters()
@@ -503,12 +583,17 @@ def _identifiers(ad: Ad) -> set[str]:
 def _clusters_refresh(linker: Any, clusters: Mapping[str, Sequence[Any]], touched: set[str],
                       new_keys: set[str]) -> None:
     """Write the touched clusters: members, score with explanation, template, link summary.
-    Clusters merged into another hand their labels and hub signal to the survivor."""
+    Clusters merged into another hand their labels and hub signal to the survivor.
+
+    Set-based: the touched clusters and their ads are read in a few queries and written with
+    bulk inserts and updates, since a day's crawl touches thousands of clusters at once.
+    """
     from zichtbaar.ads.indicators import score_cluster
     from zichtbaar.ads.template import template_summary
 
     lexicon = _lexicon_cache(current_lexicon())
     pruned = linker.pruned()
+    pruned_values = {p.get("value") for p in pruned}
     gone = Cluster.objects.exclude(key__in=list(clusters))
     for old in gone.filter(Q(signal__isnull=False) | ~Q(label="")):
         survivor_key = _survivor(linker, old)
@@ -524,13 +609,30 @@ def _clusters_refresh(linker: Any, clusters: Mapping[str, Sequence[Any]], touche
             survivor.save()
     gone.delete()
     now = timezone.now()
-    for key in touched:
+    members_of: dict[str, list[int]] = {}
+    for key in sorted(touched):
         members = sorted({ad_pk(m) for m in clusters.get(key, ())})
-        if len(members) < 2:
-            continue
-        cluster, created = Cluster.objects.get_or_create(key=key)
+        if len(members) >= 2:
+            members_of[key] = members
+    if not members_of:
+        return
+    keys = list(members_of)
+    rows: dict[str, Cluster] = {}
+    for chunk in _chunks(keys):
+        rows.update((c.key, c) for c in Cluster.objects.filter(key__in=chunk))
+    fresh = [Cluster(key=key) for key in keys if key not in rows]
+    Cluster.objects.bulk_create(fresh, batch_size=500)
+    created = {c.key for c in fresh}
+    rows.update((c.key, c) for c in fresh)
+    all_pks = sorted({pk for members in members_of.values() for pk in members})
+    ads_by_pk: dict[int, Ad] = {}
+    for chunk in _chunks(all_pks):
+        ads_by_pk.update((ad.pk, ad) for ad in Ad.objects.filter(pk__in=chunk)
+                         .select_related("source"))
+    for key, members in members_of.items():
+        cluster = rows[key]
         Ad.objects.filter(pk__in=members).update(cluster=cluster)
-        ads = list(Ad.objects.filter(pk__in=members).select_related("source").order_by("id"))
+        ads = [ads_by_pk[pk] for pk in members if pk in ads_by_pk]
         # Versions of one ad are joined by their ad key: not a link between ads.
         kinds = Counter(edge["kind"] for edge in linker.edges(key)
                         if ad_pk(edge["a"]) != ad_pk(edge["b"]))
@@ -544,14 +646,19 @@ def _clusters_refresh(linker: Any, clusters: Mapping[str, Sequence[Any]], touche
         cluster.template_json = json.dumps({"text": template.text, "slots": template.slots,
                                             "coverage": template.coverage},
                                            ensure_ascii=False)
-        own = set().union(*(_identifiers(ad) for ad in ads))
+        # Identifiers are keyed (HMAC) per ad; only needed when some identifier was pruned.
+        own = set().union(*(_identifiers(ad) for ad in ads)) if pruned_values else set()
         cluster.linkage = {"kinds": dict(kinds),
                            "pruned": [{"kind": p.get("kind"), "ads": p.get("ads"),
                                        "reason": p.get("reason", "")}
                                       for p in pruned if p.get("value") in own][:20]}
-        if not created and key not in new_keys:
+        if key not in created and key not in new_keys:
             cluster.grown_at = now
-        cluster.save()
+        cluster.updated_at = now
+    Cluster.objects.bulk_update(
+        [rows[key] for key in keys],
+        ["size", "score", "explanation", "template_json", "linkage", "grown_at", "updated_at"],
+        batch_size=200)
 
 
 def _survivor(linker: Any, old: Cluster) -> str | None:

@@ -76,6 +76,8 @@ EXTENSIONS = {
 # Own settings (read by our components):
 ZICHTBAAR_MAX_PAGES = 500  # listing + ad page requests this process takes from the frontier
 ZICHTBAAR_MAX_IMAGES_PER_AD = 12
+# Ads stored per transaction (and audit entry); the rest is stored when the spider closes.
+ZICHTBAAR_STORE_BATCH = 50
 ZICHTBAAR_PROGRESS_INTERVAL = 5.0  # seconds between progress lines
 ZICHTBAAR_PROGRESS_EVERY_PAGES = 25
 ZICHTBAAR_IDLE_CLOSE_S = 5.0  # shared frontier: leave after it stayed empty this long
