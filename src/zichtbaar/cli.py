@@ -218,6 +218,66 @@ def cmd_watch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _writable(path: str) -> str | None:
+    """Why ``path`` cannot be written, or None: checked before a long report is made."""
+    target = os.path.abspath(path)
+    folder = os.path.dirname(target)
+    if os.path.isdir(target):
+        return "it is a folder"
+    if not os.path.isdir(folder):
+        return f"the folder {folder} does not exist"
+    if not os.access(folder, os.W_OK) or (os.path.exists(target)
+                                          and not os.access(target, os.W_OK)):
+        return "permission denied"
+    return None
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """The annual chat report as PDF or HTML, the same file the web page makes. Works on a
+    fresh data folder: migrations are applied first."""
+    from datetime import date
+
+    if not 2018 <= args.year <= date.today().year:
+        print(f"There is no report for {args.year}: choose a year from 2018 to "
+              f"{date.today().year}.", file=sys.stderr)
+        return 2
+    problem = _writable(args.out)
+    if problem:
+        print(f"Cannot write {args.out}: {problem}.", file=sys.stderr)
+        return 2
+    _django()
+    _manage("migrate", "--no-input", "-v", "0")
+    from zichtbaar.accounts.models import Organisation
+    from zichtbaar.monitor import report
+
+    organisation = None
+    if args.organisation:
+        organisation = Organisation.objects.filter(slug=args.organisation).first()
+        if organisation is None:
+            known = ", ".join(Organisation.objects.values_list("slug", flat=True)) or "none"
+            print(f"Unknown organisation {args.organisation!r} (known: {known}).",
+                  file=sys.stderr)
+            return 2
+    try:
+        data, built = report.generate(
+            args.year, fmt=args.format, language=args.lang, organisation=organisation,
+            progress=lambda percent, text: print(f"[{percent:3d}%] {text}", flush=True))
+    except report.ReportError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    try:
+        with open(args.out, "wb") as stream:
+            stream.write(data)
+    except OSError as exc:
+        print(f"Cannot write {args.out}: {exc.strerror}.", file=sys.stderr)
+        return 2
+    report.audit_generated(built, actor=None, fmt=args.format, via="cli")
+    scope = f"internal, {organisation.slug}" if organisation else "national, protected"
+    print(f"Chat report {built.year} ({scope}, {args.lang}) written to {args.out} "
+          f"({len(data)} bytes); input SHA-256 {built.version.input_sha256}")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _django()
     from django.core.management import execute_from_command_line
@@ -278,6 +338,19 @@ def build_parser() -> argparse.ArgumentParser:
     export = watch_sub.add_parser("export", help="one CSV row per ad")
     export.add_argument("--out", required=True)
     export.set_defaults(func=cmd_watch)
+
+    report = sub.add_parser("report", help="annual reports (PDF or HTML)")
+    report_sub = report.add_subparsers(dest="report_command", required=True)
+    chat = report_sub.add_parser("chat", help="the annual chat report (CKM's 'Onzichtbare "
+                                 "slachtoffers' shape)")
+    chat.add_argument("--year", type=int, required=True)
+    chat.add_argument("--format", choices=["pdf", "html"], default="pdf")
+    chat.add_argument("--lang", choices=["nl", "en"], default="nl")
+    chat.add_argument("--out", required=True, help="the file to write")
+    chat.add_argument("--organisation", metavar="SLUG",
+                      help="one organisation's own report (internal: exact numbers, not for "
+                      "publication) instead of the protected national report")
+    chat.set_defaults(func=cmd_report)
 
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)

@@ -100,3 +100,35 @@ def test_count_table_closes_the_leak_through_the_totals() -> None:
 def test_unknown_dimension_is_a_clear_error() -> None:
     with pytest.raises(publish.PublishError, match="no dimension"):
         publish.indicator_table("AL3-10", audience="public", by="shoe_size")
+
+
+def test_exclusive_shares_cannot_be_worked_out_from_the_group_size() -> None:
+    rows = [("a", "A"), ("b", "B"), ("c", "C")]
+    table = publish.share_table("s", "S", row_header="r", rows=rows,
+                                parts={"a": 40, "b": 3, "c": 27}, whole=70, audience="public",
+                                exclusive=True)
+    counts = {k: line[0] for k, line in zip(table.row_keys, table.cells, strict=True)}
+    assert counts["b"].text == "<5"
+    # 70 − 40 − 27 would give the 3 back: a second category goes.
+    assert not counts["a"].shown or not counts["c"].shown
+    assert counts["total"].text == "70"
+
+
+def test_a_share_that_leaves_few_outside_is_withheld() -> None:
+    table = publish.share_table("s", "S", row_header="r", rows=[("yes", "Ja")],
+                                parts={"yes": 30}, whole=32, audience="public")
+    assert table.cells[0][0].status == "withheld" and table.cells[0][1].value is None
+    assert "30" not in [c.text for line in table.cells for c in line]
+
+
+def test_count_table_without_totals_protects_each_cell_alone() -> None:
+    rows = [("2024", "2024"), ("2025", "2025")]
+    cols = [("signals", "Signalen"), ("handovers", "Overdrachten")]
+    counts = {("2024", "signals"): 80, ("2024", "handovers"): 40, ("2025", "signals"): 60,
+              ("2025", "handovers"): 3}
+    table = publish.count_table("c", "C", row_header="Jaar", rows=rows, cols=cols,
+                                counts=counts, audience="public", totals=False)
+    assert [[c.text for c in line] for line in table.cells] == [["80", "40"], ["60", "<5"]]
+    empty = publish.count_table("e", "E", row_header="Jaar", rows=[], cols=cols, counts={},
+                                audience="public")
+    assert empty.cells == () and empty.to_rows() == [["Jaar", "Signalen", "Overdrachten"]]

@@ -26,6 +26,7 @@ ORGANISATIONS: list[tuple[str, OrganisationType]] = [
     ("Veilig Thuis Demo", OrganisationType.VEILIG_THUIS),
     ("Onderzoek Demo", OrganisationType.RESEARCH),
     ("Platformbeheer Demo", OrganisationType.PLATFORM_OPERATOR),
+    ("Ministerie van Justitie en Veiligheid (demo)", OrganisationType.MINISTRY),
 ]
 
 # (username, role, organisation, first name, last name, synthetic work phone)
@@ -42,6 +43,8 @@ USERS: list[tuple[str, Role, str, str, str, str]] = [
     ("researcher", Role.RESEARCHER, "Onderzoek Demo", "Lotte", "Demo", ""),
     ("operator", Role.ADMIN, "Platformbeheer Demo", "Bram", "Demo", ""),
     ("operator-auditor", Role.AUDITOR, "Platformbeheer Demo", "Fenna", "Demo", ""),
+    ("ministry", Role.COORDINATOR, "Ministerie van Justitie en Veiligheid (demo)", "Iris",
+     "Demo", ""),
 ]
 
 

@@ -24,6 +24,7 @@ class OrganisationType(models.TextChoices):
     VEILIG_THUIS = "veilig_thuis", _("Veilig Thuis")
     RESEARCH = "research", _("Research")
     PLATFORM_OPERATOR = "platform_operator", _("Platform operator")
+    MINISTRY = "ministry", _("Ministry")
 
 
 class Role(models.TextChoices):

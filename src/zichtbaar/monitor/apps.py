@@ -11,6 +11,7 @@ class MonitorConfig(AppConfig):
     def ready(self) -> None:
         from zichtbaar.accounts.roles import Role, register_capability
         from zichtbaar.audit.events import register_events
+        from zichtbaar.core.navigation import NavItem, register
 
         from .events import ACTIONS
 
@@ -20,4 +21,5 @@ class MonitorConfig(AppConfig):
         register_capability("monitor.catalogue.manage", {r.ADMIN})
         register_capability("monitor.values.enter", {r.RESEARCHER, r.ADMIN})
         register_events(ACTIONS)
-        # No navigation entries yet: the monitor has no pages in this first slice.
+        # The public view needs no entry: the dashboard links to it, and it needs no sign-in.
+        register(NavItem(_("Monitor"), "monitor:dashboard", "monitor.view", 50))

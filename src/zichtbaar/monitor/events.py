@@ -15,6 +15,13 @@ class MonitorAuditEvent(models.TextChoices):
     REFERENCE_LOADED = "monitor_reference_loaded", _("Reference values loaded")
     VALUES_COMPUTED = "monitor_values_computed", _("Indicator values computed")
     VALUES_DERIVED = "monitor_values_derived", _("Derived indicator values computed")
+    DASHBOARD_VIEWED = "monitor_dashboard_viewed", _("National monitor dashboard viewed")
+    PUBLIC_DASHBOARD_VIEWED = "monitor_public_dashboard_viewed", _("Public monitor viewed")
+    ORGANISATION_DETAIL_VIEWED = ("monitor_organisation_detail_viewed",
+                                  _("Own organisation's monitor figures viewed"))
+    ORGANISATION_CHART_VIEWED = ("monitor_organisation_chart_viewed",
+                                 _("Chart of own organisation's monitor figures viewed"))
+    TABLE_EXPORTED = "monitor_table_exported", _("Monitor table downloaded as CSV")
 
 
 ACTIONS: dict[str, AuditAction] = {
@@ -24,4 +31,9 @@ ACTIONS: dict[str, AuditAction] = {
     MonitorAuditEvent.REFERENCE_LOADED: AuditAction.CREATE,
     MonitorAuditEvent.VALUES_COMPUTED: AuditAction.CREATE,
     MonitorAuditEvent.VALUES_DERIVED: AuditAction.CREATE,
+    MonitorAuditEvent.DASHBOARD_VIEWED: AuditAction.VIEW,
+    MonitorAuditEvent.PUBLIC_DASHBOARD_VIEWED: AuditAction.VIEW,
+    MonitorAuditEvent.ORGANISATION_DETAIL_VIEWED: AuditAction.VIEW,
+    MonitorAuditEvent.ORGANISATION_CHART_VIEWED: AuditAction.VIEW,
+    MonitorAuditEvent.TABLE_EXPORTED: AuditAction.EXPORT,
 }
