@@ -156,7 +156,8 @@ def test_form_filter_picks_one_form_and_says_where_it_does_not_apply(
     start = html.index('data-testid="chart-al1-forms"')
     assert label in html[start:html.index("</h3>", start)]
     assert "does not apply" in html or "niet van toepassing" in html or \
-        _nl("The filters for region, form and age do not apply to this figure.") in html
+        _nl(translation.gettext_lazy(
+            "The filters for region, form and age do not apply to this figure.")) in html
 
 
 def test_region_filter_shows_the_units_figures(coordinator: Client, researcher) -> None:  # type: ignore[no-untyped-def]

@@ -94,11 +94,11 @@ def test_count_table_closes_the_leak_through_the_totals() -> None:
     hidden = [c for line in table.cells for c in line if not c.shown]
     assert len(hidden) >= 4
     assert table.cells[-1][-1].text == "122"
-    assert table.to_rows()[0] == ["r", "X", "Y", "Total"]
+    assert table.to_rows()[0] == ["r", "X", "Y", "Totaal"]  # the reader's language
 
 
 def test_unknown_dimension_is_a_clear_error() -> None:
-    with pytest.raises(publish.PublishError, match="no dimension"):
+    with pytest.raises(publish.PublishError, match="geen dimensie"):
         publish.indicator_table("AL3-10", audience="public", by="shoe_size")
 
 

@@ -54,7 +54,7 @@ def test_report_chat_pdf_and_html_on_a_fresh_data_folder(tmp_path: Path) -> None
                     "--out", str(html), "--organisation", slug], env)
     assert internal.returncode == 0, internal.stderr
     page = html.read_text(encoding="utf-8")
-    assert '<html lang="nl">' in page and "not for publication" in page
+    assert '<html lang="nl">' in page and "niet voor publicatie" in page
     verify = run(["audit", "verify"], env)
     assert verify.returncode == 0, verify.stdout + verify.stderr
 

@@ -59,7 +59,7 @@ def test_start_progress_download(chats: Chats, staff_client: Callable[..., Clien
     finished = client.get(progress_url, HTTP_HX_REQUEST="true")
     assert finished.status_code == 204
     assert finished["HX-Redirect"] == reverse("monitor:report_status", args=[job_id])
-    assert b"Download chat-report-" in client.get(
+    assert b"chat-report-" in client.get(
         reverse("monitor:report_status", args=[job_id])).content
     download = client.get(reverse("monitor:report_download", args=[job_id]))
     assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
@@ -81,7 +81,7 @@ def test_internal_report_is_marked_and_stays_in_its_organisation(
     job_id = start(own, scope="internal", format="html", language="nl")
     download = own.get(reverse("monitor:report_download", args=[job_id]))
     html = b"".join(download.streaming_content).decode()  # type: ignore[attr-defined]
-    assert "Internal: not for publication" in html and '<html lang="nl">' in html
+    assert "Intern: niet voor publicatie" in html and '<html lang="nl">' in html
     research = make_org("Onderzoek Elders", OrganisationType.RESEARCH)
     outsider = staff_client(Role.RESEARCHER, research)
     for name in ("monitor:report_status", "monitor:report_progress",
@@ -124,5 +124,5 @@ def test_a_failed_job_says_so(chats: Chats, staff_client: Callable[..., Client],
     monkeypatch.setattr("zichtbaar.monitor.report.generate", broken)
     assert report_jobs.run(job_id).status == "failed"  # type: ignore[union-attr]
     page = client.get(reverse("monitor:report_status", args=[job_id]))
-    assert b"could not be made" in page.content
+    assert b"kon niet worden gemaakt" in page.content
     assert client.get(reverse("monitor:report_download", args=[job_id])).status_code == 404
