@@ -23,3 +23,6 @@ class MonitorConfig(AppConfig):
         register_events(ACTIONS)
         # The public view needs no entry: the dashboard links to it, and it needs no sign-in.
         register(NavItem(_("Monitor"), "monitor:dashboard", "monitor.view", 50))
+        register(NavItem(_("Monitor values"), "monitor:values", "monitor.values.enter", 51))
+        register(NavItem(_("Indicator catalogue"), "monitor:catalogue",
+                         "monitor.catalogue.manage", 66))

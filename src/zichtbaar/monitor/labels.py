@@ -53,7 +53,8 @@ UNITS = {"persons": _("Persons"), "count": _("Number"), "percent": _("Percentage
 
 SOURCES = {"platform": _("zichtbaar (this platform)"), "nr": _("National Rapporteur"),
            "comensha": "CoMensha", "ckm": "CKM / Fier", "wodc": "WODC", "cbs": "CBS",
-           "unodc": "UNODC", "nr_vs_comensha": _("National Rapporteur vs CoMensha")}
+           "unodc": "UNODC", "own": _("own organisation"), "demo": _("synthetic demo series"),
+           "nr_vs_comensha": _("National Rapporteur vs CoMensha")}
 
 
 def dimension_label(name: str | None) -> str:

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import dashboard_urls, export_urls, report_urls
+from . import dashboard_urls, export_urls, manage_urls, report_urls
 
 app_name = "monitor"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include(dashboard_urls.urlpatterns)),
     path("reports/", include(report_urls.urlpatterns)),
     path("exports/", include(export_urls.urlpatterns)),
+    path("manage/", include(manage_urls.urlpatterns)),
 ]
