@@ -110,7 +110,7 @@ def run(
     rcapture (``closedp.t`` heterogeneity models, best BIC). ``ci``: default
     (profile likelihood for the log-linear methods and rcapture, credible interval
     for lcmcr), model (SparseMSE's model-conditional), profile, bootstrap or none.
-    ``mcmc`` overrides LCMCR's burnin/samples/thinning/K. ``progress`` gets a
+    ``mcmc`` overrides LCMCR's burnin/samples/thinning/K/chains. ``progress`` gets a
     fraction in [0, 1] and a short text.
     """
     _check_options(method, ci, level, n_boot, pthresh)
@@ -200,6 +200,7 @@ def _insufficient(value: str, h: CaptureHistories, code: str,
         "level": None, "hidden": None, "share_invisible": None, "method": None, "model": [],
         "fit": {"deviance": None, "df": None, "aic": None, "bic": None},
         "warnings": [w], "seed": None, "version": _version(), "lists": list(h.lists),
+        "diagnostics": None,
     }
 
 
@@ -226,10 +227,27 @@ def _estimate(h: CaptureHistories, method: str, ci: str, seed: int, level: float
               n_boot: int, pthresh: float, mcmc: Mapping[str, int] | None,
               workers: int | None, report: Progress) -> dict[str, Any]:
     if method == "lcmcr":
-        return _estimate_lcmcr(h, seed, level, mcmc, report)
-    if method == "rcapture":
-        return _estimate_rcapture(h, ci, seed, level)
-    return _estimate_loglinear(h, method, ci, seed, level, n_boot, pthresh, workers, report)
+        out = _estimate_lcmcr(h, seed, level, mcmc, report)
+    elif method == "rcapture":
+        out = _estimate_rcapture(h, ci, seed, level)
+    else:
+        out = _estimate_loglinear(h, method, ci, seed, level, n_boot, pthresh, workers,
+                                  report)
+    return _with_diagnostics(h, out, method, level)
+
+
+def _with_diagnostics(h: CaptureHistories, out: dict[str, Any], method: str,
+                      level: float) -> dict[str, Any]:
+    """Sparsity, Chao's lower bound and Rcapture's Mh models beside the estimate (module
+    ``diagnostics``); their warnings come first, they are what a reader must see."""
+    from .diagnostics import diagnose
+
+    # an Rcapture heterogeneity model is itself the comparator: no model-disagreement check
+    diag, warns = diagnose(h, out, out.get("level") or level,
+                           compare_models=method != "rcapture")
+    out["diagnostics"] = diag
+    out["warnings"] = [*warns, *out["warnings"]]
+    return out
 
 
 def _estimate_loglinear(h: CaptureHistories, method: str, ci: str, seed: int, level: float,
@@ -324,7 +342,7 @@ def _estimate_lcmcr(h: CaptureHistories, seed: int, level: float,
     from . import lcmcr as lcmcr_mod
 
     kwargs: dict[str, Any] = {k: int(v) for k, v in (mcmc or {}).items()
-                              if k in ("K", "burnin", "samples", "thinning")}
+                              if k in ("K", "burnin", "samples", "thinning", "chains")}
     res = lcmcr_mod.lcmcr_from(h, seed=seed, level=level, **kwargs,
                                progress=_either_progress(report, "MCMC"))
     out = _base(h, float(res.estimate), "lcmcr", seed, level)

@@ -33,6 +33,7 @@ T = {
         "main_only": "(alleen hoofdeffecten)", "warnings": "Waarschuwingen",
         "fit": "Modelfit", "seed": "seed", "insufficient": "te weinig gegevens",
         "plot_written": "Figuur geschreven naar", "none": "geen",
+        "checks": "Controles naast de schatting",
     },
     "en": {
         "error": "Error", "usage_error": "Invalid command", "internal": "Internal error",
@@ -42,6 +43,7 @@ T = {
         "main_only": "(main effects only)", "warnings": "Warnings", "fit": "Fit",
         "seed": "seed", "insufficient": "insufficient data",
         "plot_written": "Figure written to", "none": "none",
+        "checks": "Checks next to the estimate",
     },
 }
 
@@ -159,6 +161,11 @@ def format_table(result: Mapping[str, Any], lang: str = "nl") -> str:
     if fit.get("deviance") is not None:
         lines.append(f"{t['fit']}: deviance {fit['deviance']:.3f}, df {fit['df']}, "
                      f"AIC {fit['aic']:.3f}, BIC {fit['bic']:.3f}")
+    diag = result.get("diagnostics")
+    if diag:
+        from .diagnostics import summary_lines
+
+        lines += ["", f"{t['checks']}:", *(f"  {line}" for line in summary_lines(diag, lang))]
     warns = list(result.get("warnings") or [])
     for s in result.get("strata") or []:
         warns += s.get("warnings") or []

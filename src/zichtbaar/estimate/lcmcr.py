@@ -16,15 +16,19 @@ Gibbs sampler of ``LCMCR::lcmCR`` (C++ class ``CNPLCM_CR_Basic_Freq``), step for
 5. alpha ~ Gamma(a_alpha + K - 1, b_alpha - log nu_K).
 
 Speed: all updates work on the aggregated table (one multinomial draw per distinct observed
-history, not per person), so an iteration costs a handful of small numpy calls whatever n.
+history, not per person), and 8 independent chains run side by side so that each numpy call
+serves all of them (one multinomial, one standard-gamma and one Poisson call a sweep; n0 and
+its classes are drawn as the Poisson-Gamma mixture the negative binomial is). Burn-in and
+samples x thinning are totals over the chains, so the sampler spends as many sweeps as R's
+single chain; the draws are stored chain after chain and R-hat over the chains is checked.
 Randomness only comes from ``numpy.random.Generator(PCG64(seed))``: the same seed gives the
 same draws, but not R's (GSL) stream, so results match R only up to Monte Carlo error.
 With R's settings (burn-in 100,000, 1,000 draws thinned by 100) N's draws have an effective
 sample size of roughly 100-300 on kosovo4, so the Monte Carlo error of the posterior median
 is about 1% and that of the 2.5% / 97.5% quantiles 3-8%: agreement with R is therefore
 checked as median within 3% and intervals overlapping on most of their length, not digit
-for digit (tests/estimate/test_lcmcr.py). Cost: about 40 microseconds an iteration, 8 s
-for the reference chain on kosovo4 (R: 4.6 s).
+for digit (tests/estimate/test_lcmcr.py). Cost: bench/estimate.py (kosovo4 reference chain
+about 3.7 times less CPU than one chain; R: 4.6 s).
 """
 
 from __future__ import annotations
@@ -41,17 +45,25 @@ from zichtbaar import __version__
 from .histories import InputError, history_arrays
 from .loglinear import EstimationError
 
-__all__ = ["DEFAULT_BURNIN", "DEFAULT_THINNING", "LCMCRResult", "lcmcr", "lcmcr_from"]
+__all__ = [
+    "DEFAULT_BURNIN", "DEFAULT_CHAINS", "DEFAULT_THINNING", "LCMCRResult", "lcmcr", "lcmcr_from",
+]
 
 #: Burn-in and thinning default to the settings of the R reference run (Silverman 2020,
-#: ``lcmCR_PostSampl(burnin=100000, samples=1000, thinning=100)``): the sampler is fast
-#: enough (about 6-10 s for 200,000 iterations on kosovo4) that there is no need to cut them.
+#: ``lcmCR_PostSampl(burnin=100000, samples=1000, thinning=100)``), spread over the chains.
 DEFAULT_BURNIN = 100_000
 DEFAULT_THINNING = 100
 _WARMUP = 500  # LCMCR's fixed warm-up inside lcmCR() before the user's burn-in
 _N0_FACTOR = 20  # LCMCR redraws n0 while n0 > 20 n: in effect a prior bound N <= 21 n
 _MAX_K = 200
 _MAX_ITERATIONS = 50_000_000  # guards a web request against a chain that runs for hours
+#: Independent chains run side by side, each numpy call serving all of them: the sampler's
+#: cost is the per-call overhead of ~25 small numpy calls a sweep, so 8 chains cost little
+#: more per sweep than one. Burn-in and samples x thinning are totals over the chains (R's
+#: single chain spends 100,000 + 100,000 sweeps; 8 chains spend 12,500 + 12,500 each).
+DEFAULT_CHAINS = 8
+_MAX_CHAINS = 64
+_RHAT_LIMIT = 1.1  # split-free Gelman-Rubin R-hat above this: the chains disagree
 
 
 @dataclass(frozen=True)
@@ -159,6 +171,18 @@ def _ess(x: np.ndarray) -> float:
     return float(n / max(2.0 * total - 1.0, 1e-12))
 
 
+def _rhat(draws: np.ndarray) -> float:
+    """Gelman-Rubin potential scale reduction of N over chains (rows of ``draws``)."""
+    c, s = draws.shape
+    if c < 2 or s < 2:
+        return math.nan
+    w = float(np.mean(np.var(draws, axis=1, ddof=1)))
+    b = s * float(np.var(draws.mean(axis=1), ddof=1))
+    if w <= 0:
+        return 1.0 if b == 0 else math.inf
+    return math.sqrt(((s - 1) / s * w + b / s) / w)
+
+
 def _geweke_z(x: np.ndarray) -> float:
     """Geweke (1992) z-score: mean of the first 10% against the last 50% of the draws."""
     n = x.size
@@ -234,6 +258,7 @@ def lcmcr(
     seed: int | None = None,
     progress: Callable[[float, str], None] | None = None,
     level: float = 0.95,
+    chains: int = DEFAULT_CHAINS,
 ) -> LCMCRResult:
     """Sample the posterior of N with LCMCR's Gibbs sampler.
 
@@ -259,135 +284,166 @@ def lcmcr(
         raise _bad_option("level", level, "between 0 and 1")
     if seed is not None and (not isinstance(seed, int | np.integer) or seed < 0):
         raise _bad_option("seed", seed, "a non-negative whole number")
+    if not isinstance(chains, int | np.integer) or chains < 1 or chains > _MAX_CHAINS:
+        raise _bad_option("chains", chains, f"a whole number from 1 to {_MAX_CHAINS}")
     x, freq = _check(patterns, counts, lists)
     n = int(freq.sum())
     n0_max = _N0_FACTOR * n
     m, J = x.shape
     rng = np.random.Generator(np.random.PCG64(seed))
+    C = int(min(chains, samples))
+    per_chain = -(-samples // C)  # draws per chain; the surplus of the last round is dropped
+    burn_c = -(-burnin // C)  # burn-in per chain: all chains together burn R's total
 
-    # --- initial state, as CNPLCM_CR_Basic_Freq::Initializes
+    # --- initial state of every chain, as CNPLCM_CR_Basic_Freq::Initializes
     marg = (x * freq[:, None]).sum(axis=0) / n
-    lam = np.repeat(marg[:, None], K, axis=1)  # (J, K)
+    lam = np.broadcast_to(marg[None, :, None], (C, J, K)).copy()  # (C, J, K)
     if K > 4:
         nu = np.concatenate([np.full(4, 0.25 * 0.9), np.full(K - 4, 0.1 / (K - 4))])
     else:
         nu = np.full(K, 1.0 / K)
-    log_nu = np.log(nu)
-    alpha = 0.3 / K
-    count0 = np.zeros(K, dtype=np.int64)
-    n0 = 0
-    k_star = 0
+    log_nu = np.tile(np.log(nu), (C, 1))  # (C, K)
+    alpha = np.full(C, 0.3 / K)
+    count0 = np.zeros((C, K), dtype=np.int64)
+    n0 = np.zeros(C, dtype=np.int64)
     xa_t = np.vstack([x.T, np.ones(m)])  # (J + 1, m): captured counts and class totals at once
-    jk = J * K
+    freq_c = np.tile(freq, C)  # one multinomial row per chain and distinct history
     log_1m = np.log1p(-lam)
-    const = log_1m.sum(axis=0) + log_nu  # log P(all-zero history, class c), reused below
-    zeros_k = np.zeros(K, dtype=np.int64)
+    logit = np.log(lam) - log_1m  # (C, J, K): log(lam / (1 - lam)), what step 1 needs
+    const = log_1m.sum(axis=1) + log_nu  # log P(all-zero history, class c), reused below
+    jk = J * K
+    # One standard-gamma call a sweep draws every gamma variate of every chain: lambda's two
+    # Beta halves, the sticks' two halves, the Gamma(n) behind n0 and alpha's Gamma. The
+    # shapes of the last two never change, so they are set once. Shapes are >= 1, so no
+    # draw is 0 and every log below is finite.
+    o_stick = 2 * jk
+    o_fixed = o_stick + 2 * (K - 1)
+    shapes = np.empty((C, o_fixed + 2))
+    shapes[:, o_fixed] = n
+    shapes[:, o_fixed + 1] = a_alpha + K - 1.0
+    s_caught = shapes[:, :jk].reshape(C, J, K)  # views written in place each sweep
+    s_missed = shapes[:, jk:o_stick].reshape(C, J, K)
+    s_stick_a = shapes[:, o_stick : o_stick + K - 1]
+    s_stick_b = shapes[:, o_stick + K - 1 : o_fixed]
+    block = 1024  # the sticks' uniforms are drawn for this many sweeps at once
+    uniforms = np.empty((0, C, K - 1))
+    used = 0
+    n_k = np.zeros((C, K), dtype=np.int64)
+    log_nu_new = np.zeros((C, K))  # the last class has no stick of its own
+    near_one = 1.0 - 1e-15
 
     def sweep(update_alpha: bool) -> None:
-        # Small-array work is done with Python floats: at K ~ 5 that is cheaper than numpy.
-        nonlocal lam, log_1m, const, log_nu, alpha, count0, n0, k_star
-        # 1. classes of the observed units: one multinomial per distinct history
-        logp = x @ (np.log(lam) - log_1m)
-        logp += const
-        logp -= np.maximum.reduce(logp, axis=1, keepdims=True)
-        prob = np.exp(logp)
-        prob /= np.add.reduce(prob, axis=1, keepdims=True)
-        z = rng.multinomial(freq, prob)  # (m, K)
-        tab = xa_t @ z  # rows 0..J-1: captured per list and class; row J: class sizes
-        n_k = (tab[J] + count0).tolist()
-        k_star = K - n_k.count(0)
-        caught = tab[:J]
-        # 2.+3. one Gamma call for lambda ~ Beta(1 + caught, 1 + not caught) and for the
-        # sticks V_c ~ Beta(1 + n_c, alpha + n_{>c}); the second stick shape gets +1 and a
-        # uniform power (log G(b) = log G(b + 1) + log(U) / b) so tiny b cannot underflow.
-        remaining = n + n0
-        stick_a, stick_b = [], []
-        for c in range(K - 1):
-            remaining -= n_k[c]
-            stick_a.append(1.0 + n_k[c])
-            stick_b.append(alpha + remaining)
-        shapes = np.concatenate(
-            ((1.0 + caught).ravel(), (1.0 + np.asarray(n_k) - caught).ravel(), stick_a, stick_b)
-        )
-        shapes[2 * jk + K - 1 :] += 1.0
+        # Every chain in one numpy call per step: the per-call cost is shared by C chains,
+        # and the steps are written to need as few numpy calls as possible.
+        nonlocal logit, log_1m, const, log_nu, alpha, count0, n0, n_k, uniforms, used
+        # 1. classes of the observed units: one multinomial per chain and distinct history
+        logp = np.matmul(x, logit)  # (C, m, K)
+        logp += const[:, None, :]
+        logp -= logp.max(axis=2, keepdims=True)
+        prob = np.exp(logp, out=logp)
+        prob /= prob.sum(axis=2, keepdims=True)
+        z = rng.multinomial(freq_c, prob.reshape(C * m, K)).reshape(C, m, K)
+        tab = np.matmul(xa_t, z)  # (C, J + 1, K): captured per list and class; class sizes
+        n_k = tab[:, J, :] + count0  # (C, K)
+        caught = tab[:, :J, :]
+        # 2.+3. lambda ~ Beta(1 + caught, 1 + not caught) and the sticks
+        # V_c ~ Beta(1 + n_c, alpha + n_{>c}) from gamma pairs; the second stick shape gets
+        # +1 and a uniform power (log G(b) = log G(b + 1) + log(U) / b) so tiny b cannot
+        # underflow.
+        np.add(caught, 1.0, out=s_caught)
+        np.subtract(n_k[:, None, :] + 1.0, caught, out=s_missed)
+        np.add(n_k[:, : K - 1], 1.0, out=s_stick_a)
+        np.subtract((alpha + (n + n0 + 1))[:, None], np.cumsum(n_k[:, : K - 1], axis=1),
+                    out=s_stick_b)
         g = rng.standard_gamma(shapes)
-        ga = g[:jk]
-        lam = (ga / (ga + g[jk : 2 * jk])).reshape(J, K)
-        np.maximum(lam, 1e-300, out=lam)  # keep log(lam) and log(1 - lam) finite
-        np.minimum(lam, 1.0 - 1e-15, out=lam)
-        gs = g[2 * jk :].tolist()
-        us = rng.random(K - 1).tolist()
-        acc = 0.0
-        lnu = []
-        for c in range(K - 1):
-            lg1 = math.log(gs[c])
-            lg2 = math.log(gs[K - 1 + c]) + math.log(us[c]) / stick_b[c]
-            top = lg1 if lg1 > lg2 else lg2
-            lsum = top + math.log(math.exp(lg1 - top) + math.exp(lg2 - top))
-            lnu.append(lg1 - lsum + acc)
-            acc += lg2 - lsum
-        lnu.append(acc)
-        log_nu = np.array(lnu)
-        # 4. the never-captured: n0 ~ NegBin(n, 1 - p0), their classes ~ multinomial
-        log_1m = np.log1p(-lam)
-        const = np.add.reduce(log_1m, axis=0) + log_nu
+        lg = np.log(g)
+        lga = lg[:, :jk].reshape(C, J, K)
+        lgb = lg[:, jk:o_stick].reshape(C, J, K)
+        logit = lga - lgb  # lambda = ga / (ga + gb)
+        log_1m = lgb - np.log(g[:, :jk] + g[:, jk:o_stick]).reshape(C, J, K)
+        if used == len(uniforms):
+            uniforms = np.log(rng.random((block, C, K - 1)))
+            used = 0
+        lg1 = lg[:, o_stick : o_stick + K - 1]
+        lg2 = lg[:, o_stick + K - 1 : o_fixed] + uniforms[used] / (s_stick_b - 1.0)
+        used += 1
+        lsum = np.logaddexp(lg1, lg2)
+        log_1mv = np.cumsum(lg2 - lsum, axis=1)  # log prod_{d <= c} (1 - V_d)
+        log_nu = log_nu_new.copy()
+        np.subtract(lg1, lsum, out=log_nu[:, : K - 1])
+        log_nu[:, 1:] += log_1mv
+        # 4. the never-captured: n0 ~ NegBin(n, 1 - p0) and their classes ~ multinomial,
+        # drawn as the Poisson-Gamma mixture they are: G ~ Gamma(n) p0 / (1 - p0), then
+        # count0_c ~ Poisson(G p0_c / p0) independently and n0 = sum of count0.
+        const = log_1m.sum(axis=1) + log_nu
         p0_k = np.exp(const)
-        p0 = math.fsum(p0_k.tolist())
-        if p0 > 0.0:
-            p_seen = 1.0 - min(p0, 1.0 - 1e-15)
-            n0 = int(rng.negative_binomial(n, p_seen))
-            if n0 > n0_max:
-                n0 = _redraw_n0(rng, n, p_seen, n0_max)
-            count0 = rng.multinomial(n0, p0_k / p0) if n0 > 0 else zeros_k
-        else:
-            n0, count0 = 0, zeros_k
+        p_seen = 1.0 - np.minimum(p0_k.sum(axis=1), near_one)
+        count0 = rng.poisson(p0_k * (g[:, o_fixed] / p_seen)[:, None])
+        n0 = count0.sum(axis=1)
+        if n0.max() > n0_max:  # LCMCR redraws n0 while n0 > 20 n (rare)
+            for c in np.flatnonzero(n0 > n0_max):
+                n0[c] = _redraw_n0(rng, n, float(p_seen[c]), n0_max)
+                count0[c] = rng.multinomial(n0[c], p0_k[c] / p0_k[c].sum())
         # 5. concentration parameter
         if update_alpha:
-            alpha = float(rng.gamma(a_alpha + K - 1.0, 1.0 / (b_alpha - acc)))
+            alpha = g[:, o_fixed + 1] / (b_alpha - log_1mv[:, -1])
 
     for _ in range(_WARMUP):  # LCMCR's warm-up: no alpha update
         sweep(update_alpha=False)
-    order = np.argsort(-log_nu, kind="stable")  # LCMCR reorders classes by weight
-    lam, log_nu, count0 = lam[:, order], log_nu[order], count0[order]
-    log_1m = log_1m[:, order]
-    const = const[order]
+    order = np.argsort(-log_nu, axis=1, kind="stable")  # LCMCR reorders classes by weight
+    logit = np.take_along_axis(logit, order[:, None, :], axis=2)
+    log_1m = np.take_along_axis(log_1m, order[:, None, :], axis=2)
+    log_nu = np.take_along_axis(log_nu, order, axis=1)
+    const = np.take_along_axis(const, order, axis=1)
+    count0 = np.take_along_axis(count0, order, axis=1)
 
-    total = burnin + samples * thinning
+    total = burn_c + per_chain * thinning
     report_every = max(total // 100, 1)
-    out_n = np.empty(samples, dtype=np.int64)
-    out_alpha = np.empty(samples)
-    out_kstar = np.empty(samples, dtype=np.int64)
+    out_n = np.empty((C, per_chain), dtype=np.int64)
+    out_alpha = np.empty((C, per_chain))
+    out_kstar = np.empty((C, per_chain), dtype=np.int64)
 
     def report(done: int) -> None:
         if progress is None:
             return
-        if done <= burnin:
-            progress(done / total, f"burn-in {done:,} of {burnin:,} iterations")
+        if done <= burn_c:
+            progress(done / total, f"burn-in {done * C:,} of {burn_c * C:,} iterations "
+                     f"({C} chains)")
         else:
-            drawn = (done - burnin) // thinning
+            drawn = min((done - burn_c) // thinning * C, samples)
             progress(done / total, f"sampling: {drawn:,} of {samples:,} draws")
 
     done = 0
-    for _ in range(burnin):
+    for _ in range(burn_c):
         sweep(True)
         done += 1
         if done % report_every == 0:
             report(done)
-    for s in range(samples):
+    for s in range(per_chain):
         for _ in range(thinning):
             sweep(True)
             done += 1
             if done % report_every == 0:
                 report(done)
-        out_n[s] = n + n0
-        out_alpha[s] = alpha
-        out_kstar[s] = k_star
+        out_n[:, s] = n + n0
+        out_alpha[:, s] = alpha
+        out_kstar[:, s] = K - (n_k == 0).sum(axis=1)
     if done % report_every != 0:
         report(done)
+    rhat = _rhat(out_n.astype(float)) if C > 1 else math.nan
+    # chain after chain, as arviz flattens; the last round's surplus draws are dropped
+    out_n = out_n.reshape(-1)[:samples]
+    out_alpha = out_alpha.reshape(-1)[:samples]
+    out_kstar = out_kstar.reshape(-1)[:samples]
 
     warnings: list[str] = []
     ess = _ess(out_n.astype(float))
     geweke = _geweke_z(out_n.astype(float))
+    if math.isfinite(rhat) and rhat > _RHAT_LIMIT:
+        warnings.append(
+            f"the {C} chains disagree (R-hat = {rhat:.2f}): the sampler has probably not "
+            "converged; rerun with a longer burn-in and compare"
+        )
     if abs(geweke) > 3.0:
         warnings.append(
             f"the first 10% and the last 50% of the draws disagree (Geweke z = {geweke:.1f}): "
@@ -407,6 +463,8 @@ def lcmcr(
         "samples": samples,
         "thinning": thinning,
         "warmup": _WARMUP,
+        "chains": C,
+        "burnin_per_chain": burn_c,
         "level": level,
         "prior_N": "improper 1/N (as LCMCR)",
         "prior_lambda": "Beta(1, 1)",

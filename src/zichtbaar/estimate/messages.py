@@ -203,6 +203,32 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The latent-class model (LCMCR) does not support structural zeros; choose a "
               "log-linear method.",
     },
+    "sparse_overlap": {
+        "nl": "Te weinig overlap: maar {in_two_or_more} van de {observed} personen ({percent}%) "
+              "staan op meer dan één lijst en {empty_cells} van de {cells} combinaties van "
+              "lijsten zijn leeg. Elke schatting is hier grotendeels een gok; lees het "
+              "interval als ondergrens van de onzekerheid.",
+        "en": "Too little overlap: only {in_two_or_more} of the {observed} people ({percent}%) "
+              "are on more than one list and {empty_cells} of the {cells} list combinations "
+              "are empty. Any estimate here is largely a guess; read the interval as the "
+              "least of the uncertainty.",
+    },
+    "below_lower_bound": {
+        "nl": "Het interval (tot {high}) ligt onder Chao's ondergrens {bound} (interval "
+              "{bound_low}-{bound_high}): de lijsten missen waarschijnlijk dezelfde, moeilijk "
+              "bereikbare mensen (heterogeniteit) en de schatting is te laag.",
+        "en": "The interval (up to {high}) lies below Chao's lower bound {bound} (interval "
+              "{bound_low}-{bound_high}): the lists probably miss the same hard-to-reach "
+              "people (heterogeneity) and the estimate is too low.",
+    },
+    "models_disagree": {
+        "nl": "Het heterogeniteitsmodel {model} schat {estimate} ({low}-{high}); dat interval "
+              "overlapt niet met dat van deze schatting ({own_low}-{own_high}). De uitkomst "
+              "hangt van de modelkeuze af: rapporteer beide.",
+        "en": "The heterogeneity model {model} estimates {estimate} ({low}-{high}); that "
+              "interval does not overlap this estimate's ({own_low}-{own_high}). The result "
+              "depends on the choice of model: report both.",
+    },
     "estimate_not_finite": {
         "nl": "Het model geeft geen eindige schatting.",
         "en": "The model gives no finite estimate.",

@@ -34,6 +34,26 @@ class ResultView:
     strata: list[dict[str, Any]] = field(default_factory=list)
     candidates: list[dict[str, Any]] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+
+
+def _diagnostics(diag: Any) -> dict[str, Any]:
+    """Chao's lower bound, Rcapture's Mh models and the overlap counts, for the template."""
+    if not isinstance(diag, dict):
+        return {}
+    rows = []
+    lb = diag.get("chao_lower_bound")
+    if isinstance(lb, dict):
+        rows.append({"kind": "chao", "label": "", **_row(lb)})
+    for m in diag.get("heterogeneity_models") or []:
+        if isinstance(m, dict):
+            rows.append({"kind": "mh", "label": f"Rcapture {m.get('model', '')}", **_row(m)})
+    return {"rows": rows, "sparsity": diag.get("sparsity") or {}}
+
+
+def _row(item: dict[str, Any]) -> dict[str, Any]:
+    ci = item.get("ci") or [None, None]
+    return {"estimate": item.get("estimate"), "ci_low": ci[0], "ci_high": ci[1]}
 
 
 def _warnings(items: Any, lang: str) -> list[ResultWarning]:
@@ -83,4 +103,5 @@ def result_view(result: dict[str, Any] | None, lang: str | None = None) -> Resul
     candidates = [_candidate(c) for c in (result.get("candidates") or []) if isinstance(c, dict)]
     return ResultView(summary=_summary(result), warnings=_warnings(result.get("warnings"), lang),
                       strata=strata, candidates=candidates[:20],
-                      parameters=result.get("parameters") or {})
+                      parameters=result.get("parameters") or {},
+                      diagnostics=_diagnostics(result.get("diagnostics")))
