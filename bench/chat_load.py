@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,6 +102,13 @@ def start_server(port: int, env: dict[str, str], workers: int = 1) -> subprocess
         return subprocess.Popen([sys.executable, "-c", code], env={**os.environ, **env},
                                 stdout=handle, stderr=subprocess.STDOUT)
 
+
+
+def _start_token(base: str) -> str:
+    """A page session from the real visitor page's token endpoint (flood control)."""
+    url = base.replace("ws://", "http://").replace("wss://", "https://")
+    with urllib.request.urlopen(f"{url}/chat/hulplijn-bench/start-token/") as response:
+        return str(json.loads(response.read())["token"])
 
 async def wait_up(port: int) -> None:
     for _ in range(300):
@@ -193,7 +201,8 @@ async def run_chat_load(port: int, cookies: list[str], pairs: int, seconds: floa
     for index in range(pairs):
         ws = await websockets.connect(f"{base}/ws/helpline/visitor/hulplijn-bench/",
                                       additional_headers={"Origin": origin})
-        await ws.send(json.dumps({"type": "start", "consent": True}))
+        await ws.send(json.dumps({"type": "start", "consent": True,
+                                  "start_token": _start_token(base)}))
         while True:
             frame = json.loads(await ws.recv())
             if frame["type"] == "started":

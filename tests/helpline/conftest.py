@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ from tests.conftest import verified_client
 from zichtbaar.accounts.models import Organisation, User
 from zichtbaar.accounts.roles import OrganisationType, Role
 from zichtbaar.helpline import services
+from zichtbaar.helpline.start_tokens import start_token_issue
 
 ORIGIN = (b"origin", b"http://testserver")
 
@@ -41,9 +43,10 @@ def session_cookie(user: User) -> bytes:
 class Client:
     """A websocket client that keeps every frame it receives, in order."""
 
-    def __init__(self, communicator: WebsocketCommunicator) -> None:
+    def __init__(self, communicator: WebsocketCommunicator, start_token: str = "") -> None:
         self.ws = communicator
         self.frames: list[dict[str, Any]] = []
+        self.start_token = start_token  # as the visitor page hands it out (one page session)
 
     async def send(self, **frame: Any) -> None:
         await self.ws.send_to(text_data=json.dumps(frame))
@@ -85,9 +88,9 @@ def visitor_ws(helpline) -> Callable[..., Any]:  # type: ignore[no-untyped-def]
         communicator = WebsocketCommunicator(
             application(), f"/ws/helpline/visitor/{slug or helpline.slug}/",
             headers=[ORIGIN, *(headers or [])])
-        connected, _code = await communicator.connect()
+        connected, _code = await communicator.connect(timeout=10)  # generous, as receive
         assert connected
-        return Client(communicator)
+        return Client(communicator, start_token_issue(slug or helpline.slug))
 
     return connect
 
@@ -100,7 +103,7 @@ def staff_ws() -> Callable[..., Any]:
             cookie = await database_sync_to_async(session_cookie)(user)
         communicator = WebsocketCommunicator(application(), "/ws/helpline/staff/",
                                              headers=[ORIGIN, (b"cookie", cookie)])
-        connected, code = await communicator.connect()
+        connected, code = await communicator.connect(timeout=10)
         if not expect_ok:
             return code if not connected else 0
         assert connected, code
@@ -122,7 +125,15 @@ def supervisor(make_user, helpline) -> User:  # type: ignore[no-untyped-def]
     return make_user(Role.SUPERVISOR, helpline, password=None)
 
 
+def page_start_token(html: str) -> str:
+    """The start token a visitor page hands out (``data-start-token``)."""
+    match = re.search(r'data-start-token="([^"]+)"', html)
+    assert match, "the visitor page carries no start token"
+    return match.group(1)
+
+
 async def start_chat(visitor: Client, text: str | None = None, **extra: Any) -> dict[str, Any]:
+    extra.setdefault("start_token", visitor.start_token)
     await visitor.send(type="start", consent=True, nickname="Vlinder", **extra)
     started = await visitor.expect("started")
     await visitor.expect("queue")

@@ -19,7 +19,7 @@ import websockets
 from django.conf import settings
 from django.db import connection
 
-from .conftest import session_cookie
+from .conftest import page_start_token, session_cookie
 from .servers import free_port, start_server, wait_until_up
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -84,6 +84,7 @@ async def test_messages_cross_processes_and_no_address_or_agent_is_kept(
                                   headers=headers)
     with urllib.request.urlopen(page) as response:  # the visitor opens the page
         assert response.status == 200
+        start_token = page_start_token(response.read().decode())
     cookie = (await database_sync_to_async(session_cookie)(counsellor)).decode()
 
     async with websockets.connect(
@@ -94,7 +95,8 @@ async def test_messages_cross_processes_and_no_address_or_agent_is_kept(
                 additional_headers={"Origin": f"http://127.0.0.1:{staff_port}",
                                     "Cookie": cookie}) as staff:
         await _recv(staff, "snapshot")
-        await visitor.send(json.dumps({"type": "start", "consent": True, "nickname": "Merel"}))
+        await visitor.send(json.dumps({"type": "start", "consent": True, "nickname": "Merel",
+                                       "start_token": start_token}))
         conversation = (await _recv(visitor, "started"))["conversation"]
         await visitor.send(json.dumps({"type": "message", "text": "over de grens",
                                        "client_id": "v1"}))
@@ -120,6 +122,11 @@ async def test_messages_cross_processes_and_no_address_or_agent_is_kept(
     for secret in (FAKE_IP, FAKE_UA, "ZichtbaarPrivacyProbe"):
         assert secret not in dump
         assert secret not in captured
+
+
+def _page_token(port: int, slug: str) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/chat/{slug}/") as response:
+        return page_start_token(response.read().decode())
 
 
 async def _recv_any(ws, timeout: float = 5) -> dict:  # type: ignore[no-untyped-def]
@@ -166,7 +173,8 @@ async def test_a_killed_process_loses_no_line_after_reconnect_to_the_other(
         visitor = await websockets.connect(
             f"ws://127.0.0.1:{doomed_port}/ws/helpline/visitor/{helpline.slug}/",
             additional_headers={"Origin": f"http://127.0.0.1:{doomed_port}"})
-        await visitor.send(json.dumps({"type": "start", "consent": True}))
+        await visitor.send(json.dumps({"type": "start", "consent": True,
+                                       "start_token": _page_token(doomed_port, helpline.slug)}))
         started = await _recv(visitor, "started")
         conversation, token = started["conversation"], started["token"]
         await staff.send(json.dumps({"type": "accept", "conversation": conversation}))

@@ -173,9 +173,10 @@ async def test_oversized_and_malformed_frames_get_error_frames_not_a_crash(visit
     assert (await visitor.receive())["code"] == "unknown_type"
     await visitor.send(type="message", text="voor de start")
     assert (await visitor.receive())["code"] == "not_started"
-    await visitor.send(type="start", consent=False)
+    await visitor.send(type="start", consent=False, start_token=visitor.start_token)
     assert (await visitor.receive())["code"] == "consent_required"
-    await visitor.send(type="start", consent=True, nickname={"x": 1})
+    await visitor.send(type="start", consent=True, nickname={"x": 1},
+                       start_token=visitor.start_token)
     assert (await visitor.receive())["code"] == "invalid"
     await visitor.send(type="resume", token="nope", last_seq="abc")
     assert (await visitor.receive())["code"] == "malformed"
@@ -308,7 +309,7 @@ async def test_block_ends_chat_and_refuses_a_new_start_in_the_same_session(visit
     boss = await staff_ws(supervisor)
     await boss.send(type="block", conversation=conversation, minutes=30)
     await visitor.expect("status", status="ended")
-    await visitor.send(type="start", consent=True)
+    await visitor.send(type="start", consent=True, start_token=visitor.start_token)
     assert (await visitor.expect("error"))["code"] == "blocked"
     for client in (visitor, staff, boss):
         await client.close()

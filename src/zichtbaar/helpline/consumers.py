@@ -12,7 +12,7 @@ import functools
 import json
 import logging
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -26,7 +26,7 @@ from django.utils import timezone, translation
 
 from zichtbaar.accounts.roles import OrganisationType
 
-from . import selectors, services
+from . import conf, selectors, services
 from .access import COUNSEL, SUPERVISE, helpline_can
 from .errors import HelplineError
 from .events import (
@@ -37,6 +37,7 @@ from .events import (
 )
 from .models import Conversation, InternalNote, Message
 from .ratelimit import TokenBucket
+from .start_tokens import start_token_check
 
 log = logging.getLogger("zichtbaar.helpline")
 
@@ -124,6 +125,61 @@ class _SharedQueueState:
 
 
 SHARED_QUEUE = _SharedQueueState()
+
+
+class _Presence:
+    """Per process: which chats have a visitor socket here; keeps them marked present.
+
+    Every ``conf.presence_interval()`` one UPDATE marks all of them seen
+    (``Conversation.visitor_seen_at``), and one sweep ends the chats of *any* process whose
+    visitor has been gone longer than the grace period. A killed process stops marking its
+    chats, so they expire too unless the visitor resumes elsewhere. Runs while this process
+    has a helpline connection; a new connection sweeps at once.
+    """
+
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self.chats: Counter[int] = Counter()
+        self.connections = 0
+        self.task: asyncio.Task[None] | None = None
+
+    def connected(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self.task is not None and self.task.get_loop() is not loop:
+            self._reset()  # another event loop (a new test): the old one's sockets are gone
+        self.connections += 1
+        if self.task is None or self.task.done():
+            self.task = loop.create_task(self._run())
+
+    def disconnected(self) -> None:
+        self.connections = max(0, self.connections - 1)
+        if self.connections == 0 and self.task is not None:
+            self.task.cancel()
+            self.task = None
+
+    def attach(self, conversation_id: int) -> None:
+        self.chats[conversation_id] += 1
+
+    def detach(self, conversation_id: int) -> None:
+        self.chats[conversation_id] -= 1
+        if self.chats[conversation_id] <= 0:
+            del self.chats[conversation_id]
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await pooled(services.visitors_seen)(list(self.chats))
+                await pooled(services.conversations_end_stale)()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database may be away for a moment; try again later
+                log.exception("helpline presence sweep failed")
+            await asyncio.sleep(conf.presence_interval())
+
+
+PRESENCE = _Presence()
 OWN_PART_MAX_AGE = 2.0  # seconds
 LAYER_SLOTS = 50
 _LAYER_SLOTS = asyncio.Semaphore(LAYER_SLOTS)
@@ -302,10 +358,21 @@ class VisitorConsumer(_Consumer):
         self.status = ""
         self.session_token = ""
         self.in_queue_group = False
+        self.present = False
         await self.accept()
+        PRESENCE.connected()
+        self.present = True
 
     async def disconnect(self, code: int) -> None:
+        if not getattr(self, "present", False):
+            return
+        conversation_id = self.conversation_id
         await self._leave()
+        if conversation_id is not None:  # the grace period counts from now
+            with contextlib.suppress(Exception):
+                await pooled(services.visitors_seen)([conversation_id])
+        PRESENCE.disconnected()
+        self.present = False
 
     def handlers(self) -> dict[str, Handler]:
         return {"start": self.start, "resume": self.resume, "message": self.message,
@@ -313,8 +380,10 @@ class VisitorConsumer(_Consumer):
                 "returning_code": self.returning_code, "ping": self.ping}
 
     async def _leave(self) -> None:
-        if self.conversation_id is not None and self.channel_layer is not None:
-            await self.layer_discard(conversation_group(self.conversation_id))
+        if self.conversation_id is not None:
+            PRESENCE.detach(self.conversation_id)
+            if self.channel_layer is not None:
+                await self.layer_discard(conversation_group(self.conversation_id))
         await self._queue_group(False)
 
     async def _queue_group(self, join: bool) -> None:
@@ -328,8 +397,12 @@ class VisitorConsumer(_Consumer):
         self.in_queue_group = join
 
     async def _attach(self, conversation: Conversation, last_seq: int) -> None:
-        if self.conversation_id not in (None, conversation.pk):
-            await self._leave()
+        if self.conversation_id != conversation.pk:
+            if self.conversation_id is not None:
+                await self._leave()
+            PRESENCE.attach(conversation.pk)
+            if conversation.status != Conversation.Status.ENDED:
+                await pooled(services.visitors_seen)([conversation.pk])
         self.conversation_id = conversation.pk
         self.status = conversation.status
         self.language = conversation.language
@@ -358,11 +431,12 @@ class VisitorConsumer(_Consumer):
     async def start(self, frame: dict[str, Any]) -> None:
         language = frame.get("language", "nl")
         self.language = language if language in ("nl", "en") else "nl"
+        page_key = start_token_check(frame.get("start_token"), self.organisation.slug)
         conversation, token = await database_sync_to_async(services.conversation_start)(
             organisation_id=self.organisation.pk, consent=frame.get("consent") is True,
             nickname=frame.get("nickname", ""), age_band=frame.get("age_band", ""),
             language=self.language, returning_code=frame.get("returning_code", ""),
-            session_token=self.session_token)
+            session_token=self.session_token, page_key=page_key)
         self.session_token = token
         await self._attach(conversation, 0)
         await self.send_json({"type": "started", "token": token,
@@ -485,6 +559,7 @@ class StaffConsumer(_Consumer):
         self.read_only: set[int] = set()
         await self.layer_add(organisation_staff_group(self.user.organisation_id))
         await self.accept()
+        PRESENCE.connected()  # consoles keep the sweep going too
         await self.send_json({"type": "hello", "user": self.user.pk,
                               "supervisor": self.supervisor})
         await self.send_snapshot()
@@ -492,6 +567,7 @@ class StaffConsumer(_Consumer):
     async def disconnect(self, code: int) -> None:
         if getattr(self, "user", None) is None:
             return
+        PRESENCE.disconnected()
         await self.layer_discard(organisation_staff_group(self.user.organisation_id))
         for conversation_id in list(self.delivered):
             await self._unsubscribe(conversation_id)

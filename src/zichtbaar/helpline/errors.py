@@ -25,6 +25,16 @@ MESSAGES: dict[str, Promise] = {
     "invalid": _("A value is not valid."),
     "no_consent": _("The visitor's consent to a referral has not been recorded."),
     "coding_incomplete": _("Complete the coding first."),
+    "start_token_missing": _("This page is out of date. Reload the page to start a chat."),
+    "start_token_invalid": _("The chat could not be started from this page. Reload the page "
+                             "and try again."),
+    "start_token_expired": _("This page has been open for a long time. Reload the page to "
+                             "start a chat."),
+    "too_many_chats": _("A chat from this page is already open. Wait a moment, or reload the "
+                        "page to start again."),
+    "queue_full": _("It is very busy: too many people are waiting right now, so you cannot "
+                    "join the queue. Please try again in a few minutes. In acute danger, call "
+                    "112. Veilig Thuis helps day and night, free of charge: 0800-2000."),
 }
 
 

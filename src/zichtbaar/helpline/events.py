@@ -20,6 +20,7 @@ class HelplineAuditEvent(models.TextChoices):
     TRANSCRIPT_DELETED = "helpline_transcript_deleted", _("Chat transcript deleted")
     STATS_EXPORTED = "helpline_stats_exported", _("Helpline statistics exported")
     SETTINGS_CHANGED = "helpline_settings_changed", _("Helpline settings changed")
+    QUEUE_CLEARED = "helpline_queue_cleared", _("Waiting chats cleared")
 
 
 register_events({
@@ -34,6 +35,7 @@ register_events({
     HelplineAuditEvent.TRANSCRIPT_DELETED: AuditAction.DELETE,
     HelplineAuditEvent.STATS_EXPORTED: AuditAction.EXPORT,
     HelplineAuditEvent.SETTINGS_CHANGED: AuditAction.CHANGE,
+    HelplineAuditEvent.QUEUE_CLEARED: AuditAction.CHANGE,
 })
 
 

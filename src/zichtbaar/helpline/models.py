@@ -76,6 +76,8 @@ class Conversation(BaseModel):
         COUNSELLOR = "counsellor", _("Counsellor ended")
         BLOCKED = "blocked", _("Blocked")
         ABANDONED = "abandoned", _("Left the queue")
+        DISCONNECTED = "disconnected", _("Connection lost")
+        CLEARED = "cleared", _("Cleared from the queue")
 
     organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT,
                                      related_name="+")
@@ -99,6 +101,11 @@ class Conversation(BaseModel):
     accepted_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     last_seq = models.PositiveIntegerField(default=0)
+    # Digest of the start token's random page session (never an address): the per-page cap.
+    page_key = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    # Last moment a visitor socket was known to be open; a chat without one for longer than
+    # the grace period leaves the queue (conf.grace_seconds).
+    visitor_seen_at = models.DateTimeField(null=True, blank=True)
     transcript_deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -19,16 +19,20 @@ from .models import (
     InternalNote,
     Message,
 )
-from .services import settings_for
+from .services import settings_for, waiting_chats
 
 DEFAULT_CHAT_MINUTES = 30
 
 
 def queue(organisation_id: int) -> QuerySet[Conversation]:
-    """Waiting chats: risk-flagged first, then by arrival."""
-    return (Conversation.objects
-            .filter(organisation_id=organisation_id, status=Conversation.Status.QUEUED)
-            .order_by("-risk_flag", "queued_at", "pk"))
+    """Waiting chats of connected visitors: risk-flagged first, then by arrival."""
+    return waiting_chats(organisation_id).order_by("-risk_flag", "queued_at", "pk")
+
+
+def silent_waiting_count(organisation_id: int) -> int:
+    """Waiting chats in which the visitor has written nothing (what a flood looks like)."""
+    return Conversation.objects.filter(organisation_id=organisation_id,
+                                       status=Conversation.Status.QUEUED, last_seq=0).count()
 
 
 def live_chats(organisation_id: int) -> QuerySet[Conversation]:

@@ -19,13 +19,14 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from zichtbaar.audit.record import record
 
 from . import codebook as codebook_mod
+from . import conf
 from .access import COUNSEL, SUPERVISE, helpline_can
 from .errors import HelplineError
 from .events import (
@@ -96,6 +97,20 @@ def is_open_now(organisation_id: int, now: datetime | None = None) -> bool:
     return is_open(config.opening_hours, local, always_open=config.always_open)
 
 
+def waiting_chats(organisation_id: int, *, now: datetime | None = None
+                  ) -> QuerySet[Conversation]:
+    """The queue: waiting chats whose visitor is connected or was, within the grace period.
+
+    A chat whose visitor left without ``end`` drops out of every position and console at
+    once when its grace period passes, even before the sweep (``conversations_end_stale``)
+    has ended it.
+    """
+    cutoff = (now or timezone.now()) - timedelta(seconds=conf.grace_seconds())
+    return Conversation.objects.filter(organisation_id=organisation_id,
+                                       status=Conversation.Status.QUEUED,
+                                       visitor_seen_at__gte=cutoff)
+
+
 def message_event(message: Message) -> dict[str, Any]:
     return {"type": "message", "conversation": message.conversation_id, "seq": message.seq,
             "sender": message.sender, "text": message.text, "client_id": message.client_id,
@@ -160,8 +175,13 @@ def clean_text(text: Any) -> str:
 @transaction.atomic
 def conversation_start(*, organisation_id: int, consent: bool, nickname: str = "",
                        age_band: str = "", language: str = "nl", returning_code: str = "",
-                       session_token: str = "") -> tuple[Conversation, str]:
-    """Open a chat in the queue; returns it and the tab's session token (new or the same)."""
+                       session_token: str = "", page_key: str = "") -> tuple[Conversation, str]:
+    """Open a chat in the queue; returns it and the tab's session token (new or the same).
+
+    ``page_key`` names the page session of the start token (``start_tokens``): one page
+    session may have ``conf.waiting_per_page()`` open chats, and a helpline takes at most
+    ``conf.max_waiting()`` waiting chats; past either the start is refused with a message.
+    """
     if consent is not True:
         raise HelplineError("consent_required")
     if not isinstance(nickname, str) or len(nickname) > MAX_NICKNAME_CHARS:
@@ -176,15 +196,25 @@ def conversation_start(*, organisation_id: int, consent: bool, nickname: str = "
     if session_token:
         session = VisitorSession.objects.filter(token_hash=token_hash(session_token),
                                                 organisation_id=organisation_id).first()
+    if session is not None:
+        if session.blocked_until and session.blocked_until > timezone.now():
+            raise HelplineError("blocked")
+        open_chat = session.conversations.filter(status__in=OPEN_STATUSES).first()
+        if open_chat is not None:
+            return open_chat, session_token
+    # One start of the helpline at a time from here (the settings row is the lock), so the
+    # caps below are exact.
+    HelplineSettings.objects.select_for_update().filter(organisation_id=organisation_id).first()
+    if page_key and Conversation.objects.filter(
+            organisation_id=organisation_id, page_key=page_key,
+            status__in=OPEN_STATUSES).count() >= conf.waiting_per_page():
+        raise HelplineError("too_many_chats")
+    if waiting_chats(organisation_id).count() >= conf.max_waiting():
+        raise HelplineError("queue_full")
     if session is None:
         session_token = secrets.token_urlsafe(32)
         session = VisitorSession.objects.create(organisation_id=organisation_id,
                                                 token_hash=token_hash(session_token))
-    if session.blocked_until and session.blocked_until > timezone.now():
-        raise HelplineError("blocked")
-    open_chat = session.conversations.filter(status__in=OPEN_STATUSES).first()
-    if open_chat is not None:
-        return open_chat, session_token
     visitor = None
     if returning_code.strip():
         visitor = ReturningVisitor.objects.filter(
@@ -192,9 +222,56 @@ def conversation_start(*, organisation_id: int, consent: bool, nickname: str = "
     conversation = Conversation.objects.create(
         organisation_id=organisation_id, session=session, visitor=visitor,
         returning_claimed=visitor is not None, nickname=nickname.strip(), age_band=age_band,
-        language=language if language in ("nl", "en") else "nl", consent=True)
+        language=language if language in ("nl", "en") else "nl", consent=True,
+        page_key=page_key, visitor_seen_at=timezone.now())
     _queue_changed(organisation_id)
     return conversation, session_token
+
+
+def visitors_seen(conversation_ids: Sequence[int], *, now: datetime | None = None) -> int:
+    """Mark the visitors of these open chats as connected now (one statement)."""
+    if not conversation_ids:
+        return 0
+    return Conversation.objects.filter(pk__in=list(conversation_ids),
+                                       status__in=OPEN_STATUSES).update(
+        visitor_seen_at=now or timezone.now())
+
+
+def _stale(now: datetime) -> Q:
+    queued = now - timedelta(seconds=conf.grace_seconds())
+    active = now - timedelta(seconds=conf.active_grace_seconds())
+    gone_since = {Conversation.Status.QUEUED: queued, Conversation.Status.ACTIVE: active}
+    condition = Q(pk__in=[])
+    for status, cutoff in gone_since.items():
+        condition |= Q(status=status) & (Q(visitor_seen_at__lt=cutoff)
+                                         | Q(visitor_seen_at__isnull=True))
+    return condition
+
+
+def conversations_end_stale(*, now: datetime | None = None, batch: int = 500) -> int:
+    """End open chats whose visitor has had no socket for longer than the grace period.
+
+    Waiting chats end as ``abandoned`` after ``conf.grace_seconds()``, chats with a
+    counsellor as ``disconnected`` after ``conf.active_grace_seconds()``. Every server
+    process runs this now and then (``consumers.PRESENCE``); each chat is re-checked under
+    its row lock, so a visitor who resumed meanwhile keeps the chat and two processes never
+    end one twice.
+    """
+    now = now or timezone.now()
+    ended: dict[int, int] = {}  # organisation -> chats ended
+    candidates = list(Conversation.objects.filter(_stale(now))
+                      .values_list("pk", flat=True)[:batch])
+    for conversation_id in candidates:
+        with transaction.atomic():
+            conversation = Conversation.objects.select_for_update().filter(
+                _stale(now), pk=conversation_id).first()
+            if conversation is None:
+                continue
+            conversation_end(conversation_id=conversation.pk,
+                             reason=Conversation.EndReason.DISCONNECTED, announce=False)
+            _queue_changed(conversation.organisation_id, conversation.counsellor_id)
+            ended[conversation.organisation_id] = ended.get(conversation.organisation_id, 0) + 1
+    return sum(ended.values())
 
 
 def conversation_for_session(session_token: str, organisation_id: int) -> Conversation | None:
@@ -315,12 +392,16 @@ def message_post(*, conversation_id: int, sender: str, text: Any, client_id: Any
 
 
 @transaction.atomic
-def conversation_end(*, conversation_id: int, reason: str, actor: Any = None) -> Conversation:
+def conversation_end(*, conversation_id: int, reason: str, actor: Any = None,
+                     announce: bool = True) -> Conversation:
+    """``announce=False``: the caller sends one ``queue_changed`` for a batch of ends."""
     conversation = _lock(conversation_id)
     if conversation.status == Conversation.Status.ENDED:
         return conversation
     was_queued = conversation.status == Conversation.Status.QUEUED
-    if was_queued and reason in (Conversation.EndReason.VISITOR,):
+    lost = reason == Conversation.EndReason.DISCONNECTED
+    if was_queued and reason in (Conversation.EndReason.VISITOR,
+                                 Conversation.EndReason.DISCONNECTED):
         reason = Conversation.EndReason.ABANDONED
     conversation.status = Conversation.Status.ENDED
     conversation.end_reason = reason
@@ -330,12 +411,16 @@ def conversation_end(*, conversation_id: int, reason: str, actor: Any = None) ->
         _system_line(conversation, lambda: _("The visitor left the chat (quick exit)."))
     elif reason == Conversation.EndReason.COUNSELLOR:
         _system_line(conversation, lambda: _("The counsellor ended the chat."))
-    elif reason == Conversation.EndReason.BLOCKED:
+    elif reason in (Conversation.EndReason.BLOCKED, Conversation.EndReason.CLEARED):
         _system_line(conversation, lambda: _("This chat was ended by the helpline."))
+    elif lost:
+        _system_line(conversation,
+                     lambda: _("The visitor's connection was lost; the chat has ended."))
     else:
         _system_line(conversation, lambda: _("The visitor ended the chat."))
     _publish(conversation_group(conversation.pk), _status_event(conversation))
-    _queue_changed(conversation.organisation_id, conversation.counsellor_id)
+    if announce:
+        _queue_changed(conversation.organisation_id, conversation.counsellor_id)
     return conversation
 
 
@@ -552,6 +637,36 @@ def session_block(*, conversation_id: int, actor: Any, minutes: int) -> Conversa
            object_id=conversation.pk, detail={"minutes": minutes})
     return conversation_end(conversation_id=conversation.pk,
                             reason=Conversation.EndReason.BLOCKED, actor=actor)
+
+
+QUEUE_CLEAR_SCOPES = ("silent", "all")
+
+
+@transaction.atomic
+def queue_clear(*, actor: Any, scope: str = "silent") -> int:
+    """End waiting chats in bulk: a supervisor's answer to a suspected flood.
+
+    ``silent``: only waiting chats in which the visitor has not written anything (what a
+    flood of scripted starts looks like); ``all``: every waiting chat. Each visitor still
+    connected sees the chat end ("ended by the helpline"); one audit entry names them all.
+    """
+    _require(actor, SUPERVISE)
+    if scope not in QUEUE_CLEAR_SCOPES:
+        raise HelplineError("invalid")
+    waiting = Conversation.objects.select_for_update().filter(
+        organisation_id=actor.organisation_id, status=Conversation.Status.QUEUED)
+    if scope == "silent":
+        waiting = waiting.filter(last_seq=0)  # a waiting chat has only the visitor's lines
+    ids = list(waiting.order_by("pk").values_list("pk", flat=True))
+    for conversation_id in ids:
+        conversation_end(conversation_id=conversation_id,
+                         reason=Conversation.EndReason.CLEARED, actor=actor, announce=False)
+    record(HelplineAuditEvent.QUEUE_CLEARED, actor=actor, object_type="helpline_queue",
+           object_id=actor.organisation_id, organisation_id=actor.organisation_id,
+           detail={"scope": scope, "count": len(ids), "chats": ids[:1000]})
+    if ids:
+        _queue_changed(actor.organisation_id)
+    return len(ids)
 
 
 def read_along_record(*, conversation_id: int, actor: Any) -> None:

@@ -14,11 +14,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -29,7 +30,7 @@ from zichtbaar.core.decorators import public, require_capability
 from zichtbaar.core.exports import csv_cell
 
 from . import codebook as codebook_mod
-from . import selectors, services
+from . import conf, selectors, services
 from . import stats as stats_mod
 from .access import COUNSEL, MANAGE, STATS, SUPERVISE, access_conversation, helpline_can
 from .errors import HelplineError
@@ -44,7 +45,8 @@ from .forms import (
 )
 from .hours import DAYS
 from .models import CannedResponse, Coding, Conversation
-from .services import AGE_BANDS
+from .services import AGE_BANDS, QUEUE_CLEAR_SCOPES
+from .start_tokens import start_token_issue
 
 
 def helpline_view(capability: str) -> Callable[[Any], Any]:
@@ -81,6 +83,7 @@ DAY_LABELS = {"mon": gettext_lazy("Monday"), "tue": gettext_lazy("Tuesday"),
 
 
 @public
+@never_cache  # each load is a new page session with its own start token
 @require_GET
 def visitor_chat(request: HttpRequest, slug: str) -> HttpResponse:
     organisation = _helpline(slug)
@@ -94,7 +97,19 @@ def visitor_chat(request: HttpRequest, slug: str) -> HttpResponse:
         "always_open": config.always_open, "hours": hours,
         "age_bands": [(band, age_labels[band]) for band in AGE_BANDS],
         "language": _language(),
+        "start_token": start_token_issue(slug),
+        "start_token_seconds": int(conf.start_token_seconds()),
     })
+
+
+@public
+@never_cache
+@require_GET
+def visitor_start_token(request: HttpRequest, slug: str) -> HttpResponse:
+    """A fresh start token (a new page session) for a page that has been open too long."""
+    _helpline(slug)
+    return JsonResponse({"token": start_token_issue(slug),
+                         "expires_in": int(conf.start_token_seconds())})
 
 
 @public
@@ -214,7 +229,21 @@ def team(request: HttpRequest) -> HttpResponse:
         "wellbeing": selectors.wellbeing_of_team(organisation_id),
         "live": selectors.live_chats(organisation_id),
         "waiting": selectors.queue(organisation_id).count(),
+        "silent": selectors.silent_waiting_count(organisation_id),
     })
+
+
+@helpline_view(SUPERVISE)
+@require_POST
+def queue_clear(request: HttpRequest) -> HttpResponse:
+    """End waiting chats in bulk (a suspected flood); audited in the service."""
+    scope = request.POST.get("scope", "")
+    if scope not in QUEUE_CLEAR_SCOPES or request.POST.get("confirm") != "yes":
+        messages.error(request, _("Choose which waiting chats to clear and confirm."))
+        return redirect("helpline:team")
+    count = services.queue_clear(actor=request.user, scope=scope)
+    messages.success(request, _("Waiting chats cleared: %(count)s.") % {"count": count})
+    return redirect("helpline:team")
 
 
 # --- organisation settings ------------------------------------------------------------------

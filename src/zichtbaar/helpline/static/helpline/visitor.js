@@ -8,7 +8,20 @@
   var strings = document.getElementById("t-strings").dataset;
   var el = function (id) { return document.getElementById(id); };
   var state = { token: "", lastSeq: 0, status: "", socket: null, pending: {}, retry: 0,
-                closedByUs: false, typingSent: 0 };
+                closedByUs: false, typingSent: 0, startFrame: null, startRetried: false };
+  // The start token names this page session; it is short-lived, so renew it when old.
+  var startToken = { value: app.dataset.startToken, at: Date.now(),
+                     seconds: Number(app.dataset.startTokenSeconds) || 900 };
+  function withStartToken(done) {
+    if (Date.now() - startToken.at < startToken.seconds * 1000 * 2 / 3) { done(startToken.value); return; }
+    fetch(app.dataset.startTokenUrl, { credentials: "omit", cache: "no-store" })
+      .then(function (response) { return response.json(); })
+      .then(function (data) {
+        startToken = { value: data.token, at: Date.now(), seconds: data.expires_in };
+        done(startToken.value);
+      })
+      .catch(function () { done(startToken.value); });
+  }
   var slug = app.dataset.wsPath.split("/")[4];
 
   function fill(template, values) {
@@ -91,6 +104,15 @@
         el("code-result").textContent = frame.code ? fill(strings.code, { code: frame.code }) : strings.codeNone;
         break;
       case "error":
+        if (!state.token && frame.code && frame.code.indexOf("start_token") === 0
+            && !state.startRetried && state.startFrame) {
+          // An old page: fetch a fresh token once and try again before saying anything.
+          state.startRetried = true; startToken.at = 0;
+          withStartToken(function (value) {
+            state.startFrame.start_token = value; send(state.socket, state.startFrame);
+          });
+          break;
+        }
         if (state.token) { showError("chat-error", frame.message); }
         else { showError("start-error", frame.message); }
         break;
@@ -103,8 +125,13 @@
     var frame = { type: "start", consent: el("consent").checked, nickname: el("nickname").value,
                   age_band: el("age_band").value, returning_code: el("returning_code").value,
                   language: app.dataset.language };
-    if (state.socket && state.socket.readyState === WebSocket.OPEN) { send(state.socket, frame); }
-    else { connect(function (s) { send(s, frame); }); }
+    state.startRetried = false;
+    withStartToken(function (value) {
+      frame.start_token = value;
+      state.startFrame = frame;
+      if (state.socket && state.socket.readyState === WebSocket.OPEN) { send(state.socket, frame); }
+      else { connect(function (s) { send(s, frame); }); }
+    });
   });
 
   var counter = 0;
