@@ -34,6 +34,8 @@ def production_env(tmp_path: Path) -> dict[str, str]:
         "ZICHTBAAR_FIELD_KEY": Fernet.generate_key().decode(),
         "ZICHTBAAR_LINKAGE_KEY": "test-linkage-key-not-for-production-0123456789",
         "ALLOWED_HOSTS": "zichtbaar.example.org",
+        # SQLite and no Redis here: one web process on purpose (core/checks.py).
+        "ZICHTBAAR_SINGLE_PROCESS": "1",
     })
     return env
 

@@ -33,7 +33,8 @@ def _manage(*args: str) -> None:
     call_command(*args)
 
 
-def _serve(host: str, port: int, workers: int, reload: bool = False) -> int:
+def _serve(host: str, port: int, workers: int, reload: bool = False, *,
+           forwarded_allow_ips: str = "127.0.0.1", proxy_headers: bool = True) -> int:
     import uvicorn
 
     uvicorn.run(
@@ -44,8 +45,10 @@ def _serve(host: str, port: int, workers: int, reload: bool = False) -> int:
         lifespan="off",
         # The server's access log writes client addresses; ours (core.middleware) does not.
         access_log=False,
-        proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("ZICHTBAAR_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        # X-Forwarded-For/-Proto are read only from these proxy addresses; from anyone else
+        # they are ignored, so a client cannot choose the address a throttle counts.
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips,
         server_header=False,
         reload=reload,
         log_level=os.environ.get("ZICHTBAAR_SERVER_LOG_LEVEL", "warning"),
@@ -89,17 +92,51 @@ def _print_credentials(credentials: list[dict[str, str]]) -> None:
     print()
 
 
+def _django_configured() -> bool:
+    """Set Django up; on a missing or malformed setting print one line each, no traceback."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        _django()
+    except ImproperlyConfigured as exc:
+        for line in str(exc).splitlines():
+            print(line, file=sys.stderr)
+        return False
+    return True
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("ZICHTBAAR_ENV", "production")
-    _django()
+    if not _django_configured():
+        return 2
+    from django.conf import settings
+
+    if settings.PRODUCTION:
+        # The deployment checks, before anything is served: no production on SQLite and an
+        # in-process channel layer by accident (core/checks.py).
+        from django.core.management import call_command
+
+        try:
+            call_command("check", "--deploy", "--fail-level", "ERROR")
+        except Exception as exc:  # SystemCheckError: the report, not a traceback
+            print(str(exc), file=sys.stderr)
+            return 2
+    if args.workers > 1 and getattr(settings, "SINGLE_PROCESS", False):
+        print(f"--workers {args.workers}: ZICHTBAAR_SINGLE_PROCESS=1 promises one web process "
+              "(SQLite, in-process cache and channel layer). Set DATABASE_URL and REDIS_URL "
+              "and unset ZICHTBAAR_SINGLE_PROCESS to run several.", file=sys.stderr)
+        return 2
     if args.migrate:
         _manage("migrate", "--no-input")
     _manage("collectstatic", "--no-input", "-v", "0")
-    return _serve(args.host, args.port, workers=args.workers)
+    return _serve(args.host, args.port, workers=args.workers,
+                  forwarded_allow_ips=args.forwarded_allow_ips,
+                  proxy_headers=settings.BEHIND_PROXY)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    _django()
+    if not _django_configured():
+        return 2
     from django.core.management import call_command
 
     options = ["check"]
@@ -301,6 +338,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=int(os.environ.get("ZICHTBAAR_PORT", "8000")))
     serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
     serve.add_argument("--migrate", action="store_true", help="apply migrations first")
+    serve.add_argument(
+        "--forwarded-allow-ips", metavar="ADDRESSES",
+        default=os.environ.get("ZICHTBAAR_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        help="comma-separated addresses (or networks) of the TLS proxy whose X-Forwarded-For "
+        "and X-Forwarded-Proto are trusted; from anyone else they are ignored (default: "
+        "ZICHTBAAR_FORWARDED_ALLOW_IPS or 127.0.0.1)")
     serve.set_defaults(func=cmd_serve)
 
     check = sub.add_parser("check", help="Django's system checks")
@@ -386,8 +429,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         module = importlib.import_module(LIBRARY_SUBCOMMANDS[("monitor", "protect")])
         return int(module.main(argv[1:]) or 0)
     args = build_parser().parse_args(argv)
+    from django.core.exceptions import ImproperlyConfigured
+
     try:
         return int(args.func(args) or 0)
+    except ImproperlyConfigured as exc:
+        # Settings are read when a command first touches Django: one line per problem,
+        # naming the variable and how to make a value, for every command.
+        for line in str(exc).splitlines():
+            print(line, file=sys.stderr)
+        return 2
     except Exception as exc:
         if type(exc).__name__ != "DecryptionError":
             raise

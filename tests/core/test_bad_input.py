@@ -7,7 +7,7 @@ from django.test import Client
 
 from zichtbaar.accounts.roles import Role
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 
 @pytest.mark.parametrize(

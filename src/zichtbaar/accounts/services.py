@@ -1,4 +1,4 @@
-"""Every write about accounts: sign-in with lock-out, 2FA enrolment, users and organisations."""
+"""Every write about accounts: sign-in with growing delays, 2FA enrolment, users, organisations."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.http import HttpRequest
@@ -20,6 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from zichtbaar.audit.events import AuditEvent
 from zichtbaar.audit.record import record
 
+from . import throttle
 from .models import Organisation, RoleGrant, User
 from .roles import OrganisationType, Role
 
@@ -71,41 +71,56 @@ def user_create(
 
 
 def _register_failure(user: User) -> SignInOutcome:
+    """One more failure in a row; past the free ones the account waits a growing delay."""
     user.failed_login_count += 1
-    fields = ["failed_login_count"]
-    if user.failed_login_count >= settings.LOCKOUT_FAILURES:
-        user.locked_until = timezone.now() + timedelta(minutes=settings.LOCKOUT_MINUTES)
+    delay = throttle.delay_seconds(user.failed_login_count)
+    if not delay:
+        user.save(update_fields=["failed_login_count"])
+        return SignInOutcome.INVALID
+    user.locked_until = timezone.now() + timedelta(seconds=delay)
+    user.save(update_fields=["failed_login_count", "locked_until"])
+    record(AuditEvent.ACCOUNT_LOCKED, actor=None, object_type="user", object_id=user.pk,
+           organisation_id=user.organisation_id,
+           detail={"seconds": delay, "failures": user.failed_login_count})
+    return SignInOutcome.LOCKED
+
+
+def _reset_failures(user: User) -> None:
+    if user.failed_login_count or user.locked_until:
         user.failed_login_count = 0
-        fields.append("locked_until")
-        user.save(update_fields=fields)
-        record(AuditEvent.ACCOUNT_LOCKED, actor=None, object_type="user", object_id=user.pk,
-               organisation_id=user.organisation_id,
-               detail={"minutes": settings.LOCKOUT_MINUTES})
-        return SignInOutcome.LOCKED
-    user.save(update_fields=fields)
-    return SignInOutcome.INVALID
+        user.locked_until = None
+        user.save(update_fields=["failed_login_count", "locked_until"])
 
 
 @transaction.atomic
 def sign_in_attempt(*, request: HttpRequest, username: str, password: str) -> SignInResult:
-    """Check a password, counting failures per account; locked accounts are refused outright.
+    """Check a password behind the per-account delay and the per-client throttle.
 
-    Failures are counted per account, not per address: we do not store addresses.
+    Every refusal (wrong password, unknown name, account waiting, client throttled) is the
+    same outcome, so the answer never tells whether an account exists; see throttle.py.
     """
+    if throttle.client_refused(request):
+        return SignInResult(SignInOutcome.INVALID)
     user = User.objects.select_for_update().filter(username=username).first()
-    if user is not None and user.is_locked():
-        return SignInResult(SignInOutcome.LOCKED)
+    waiting = user.is_locked() if user is not None else throttle.name_waiting(username)
+    if waiting:
+        throttle.client_failed(request)
+        return SignInResult(SignInOutcome.INVALID)
     authenticated = authenticate(request, username=username, password=password)
     if authenticated is None:
+        throttle.client_failed(request)
         if user is None:
+            throttle.name_failed(username)
             return SignInResult(SignInOutcome.INVALID)
         record(AuditEvent.LOGIN_FAILED, object_type="user", object_id=user.pk,
                organisation_id=user.organisation_id)
-        return SignInResult(_register_failure(user))
+        _register_failure(user)
+        return SignInResult(SignInOutcome.INVALID)
     assert isinstance(authenticated, User)
-    authenticated.failed_login_count = 0
-    authenticated.locked_until = None
-    authenticated.save(update_fields=["failed_login_count", "locked_until"])
+    if not has_confirmed_totp(authenticated):
+        # Enrolment follows; with a second factor the count resets only when it is passed,
+        # so failed codes keep adding to the delay.
+        _reset_failures(authenticated)
     record(AuditEvent.LOGIN_SUCCEEDED, actor=authenticated, object_type="user",
            object_id=authenticated.pk)
     return SignInResult(SignInOutcome.OK, authenticated)
@@ -117,21 +132,20 @@ def has_confirmed_totp(user: User) -> bool:
 
 @transaction.atomic
 def second_factor_check(*, user: User, token: str) -> tuple[SignInOutcome, Any]:
-    """Verify a TOTP code or a one-time recovery code; failures count toward the lock-out."""
+    """Verify a TOTP code or a one-time recovery code; failures add to the account's delay,
+    and LOCKED means a delay has begun (the view then ends the half-signed-in session)."""
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.is_locked():
         return SignInOutcome.LOCKED, None
     token = "".join(token.split())
     for device in TOTPDevice.objects.filter(user=user, confirmed=True):
         if token.isdigit() and device.verify_token(token):
-            user.failed_login_count = 0
-            user.save(update_fields=["failed_login_count"])
+            _reset_failures(user)
             record(AuditEvent.OTP_VERIFIED, actor=user, object_type="user", object_id=user.pk)
             return SignInOutcome.OK, device
     for device in StaticDevice.objects.filter(user=user, confirmed=True):
         if device.verify_token(token.lower()):
-            user.failed_login_count = 0
-            user.save(update_fields=["failed_login_count"])
+            _reset_failures(user)
             record(AuditEvent.RECOVERY_CODE_USED, actor=user, object_type="user",
                    object_id=user.pk)
             return SignInOutcome.OK, device

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
@@ -38,10 +39,18 @@ def _next_url(request: HttpRequest) -> str:
     return "/"
 
 
-LOCKED_MESSAGE = gettext_lazy(
-    "This account is temporarily locked after too many failed attempts. "
-    "Try again later or ask your administrator."
+# The one answer to every refused sign-in: a wrong password, a name that is no account, an
+# account waiting out its delay and a throttled client look the same (accounts/throttle.py).
+REFUSED_MESSAGE = gettext_lazy(
+    "User name or password is incorrect, or there were too many attempts. "
+    "Wait a few minutes before you try again."
 )
+
+
+def _renew_session(request: HttpRequest, device: object) -> None:
+    """Second factor passed: a new session key (no session fixation), then mark it verified."""
+    request.session.cycle_key()
+    otp_login(request, device)
 
 
 @public
@@ -57,12 +66,9 @@ def sign_in(request: HttpRequest) -> HttpResponse:
                 target = ("accounts:verify" if services.has_confirmed_totp(result.user)
                           else "accounts:setup")
                 response = redirect(target)
-                response["Location"] += f"?next={_next_url(request)}"
+                response["Location"] += "?" + urlencode({"next": _next_url(request)})
                 return response
-            if result.outcome is SignInOutcome.LOCKED:
-                form.add_error(None, LOCKED_MESSAGE)
-            else:
-                form.add_error(None, _("User name or password is incorrect."))
+            form.add_error(None, REFUSED_MESSAGE)
         status = 400
     return render(request, "accounts/sign_in.html", {"form": form, "next": _next_url(request)},
                   status=status)
@@ -81,11 +87,11 @@ def verify(request: HttpRequest) -> HttpResponse:
             outcome, device = services.second_factor_check(user=user,
                                                            token=form.cleaned_data["token"])
             if outcome is SignInOutcome.OK:
-                otp_login(request, device)
+                _renew_session(request, device)
                 return HttpResponseRedirect(_next_url(request))
             if outcome is SignInOutcome.LOCKED:
                 auth_logout(request)
-                messages.error(request, LOCKED_MESSAGE)
+                messages.error(request, REFUSED_MESSAGE)
                 return redirect("accounts:login")
             form.add_error("token", _("This code is not valid. Check the time on your phone."))
         status = 400
@@ -114,7 +120,7 @@ def setup(request: HttpRequest) -> HttpResponse:
         if form.is_valid() and services.totp_device_confirm(
             user=user, device=device, token=form.cleaned_data["token"]
         ):
-            otp_login(request, device)
+            _renew_session(request, device)
             codes = services.recovery_codes_create(user=user)
             return render(request, "accounts/recovery_codes.html", {"codes": codes})
         if form.is_valid():

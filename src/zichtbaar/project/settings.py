@@ -20,11 +20,42 @@ from django.utils.translation import gettext_lazy as _
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
+# Every missing or malformed variable adds one line here; all of them are raised together at
+# the end of this module, so an operator fixes the whole list in one go (`zichtbaar check`
+# prints them without a traceback).
+PROBLEMS: list[str] = []
+MAKE_SECRET = "make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"  # noqa: S105
+MAKE_FERNET = ("make one with: python3 -c 'from cryptography.fernet import Fernet; "
+               "print(Fernet.generate_key().decode())'")
+MIN_SECRET_LENGTH = 32
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
 def _env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
-    if value is None or value == "":
+    if value is None or value.strip() == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word not in TRUE_WORDS | FALSE_WORDS:
+        PROBLEMS.append(f"{name} is {value!r}: use 1 or 0 (also true/false, yes/no, on/off).")
+        return default
+    return word in TRUE_WORDS
+
+
+def _env_int(name: str, default: int, minimum: int = 0) -> int:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = int(value.strip())
+    except ValueError:
+        number = minimum - 1
+    if number < minimum:
+        PROBLEMS.append(f"{name} is {value!r}: use a whole number of at least {minimum}, "
+                        f"e.g. {name}={default}.")
+        return default
+    return number
 
 
 def _env_list(name: str, default: list[str]) -> list[str]:
@@ -36,7 +67,9 @@ def _env_list(name: str, default: list[str]) -> list[str]:
 
 ENVIRONMENT = os.environ.get("ZICHTBAAR_ENV", "development").strip().lower()
 if ENVIRONMENT not in {"development", "production"}:
-    raise ImproperlyConfigured("ZICHTBAAR_ENV must be 'development' or 'production'.")
+    PROBLEMS.append(f"ZICHTBAAR_ENV is {os.environ.get('ZICHTBAAR_ENV')!r}: use 'production' "
+                    "(what `zichtbaar serve` expects) or 'development'.")
+    ENVIRONMENT = "production"  # report everything production would need
 PRODUCTION = ENVIRONMENT == "production"
 
 DATA_DIR = Path(os.environ.get("ZICHTBAAR_DATA_DIR") or Path.cwd() / "var").resolve()
@@ -52,44 +85,70 @@ def _development_secret(filename: str, make: callable) -> str:  # type: ignore[v
     return path.read_text().strip()
 
 
+def _production_secret(name: str, *, required: bool) -> str:
+    """A secret from the environment; in production a missing or short one is a problem."""
+    value = os.environ.get(name, "").strip()
+    if PRODUCTION and not value and required:
+        PROBLEMS.append(f"{name} must be set in production: {MAKE_SECRET}")
+    elif PRODUCTION and value and len(value) < MIN_SECRET_LENGTH:
+        PROBLEMS.append(f"{name} is too short ({len(value)} characters, at least "
+                        f"{MIN_SECRET_LENGTH}): {MAKE_SECRET}")
+    return value
+
+
 DEBUG = _env_bool("DEBUG", False)
 if PRODUCTION and DEBUG:
-    raise ImproperlyConfigured("DEBUG must be off in production.")
+    PROBLEMS.append("DEBUG must be off in production: unset DEBUG or set DEBUG=0.")
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if PRODUCTION:
-        raise ImproperlyConfigured("SECRET_KEY must be set in production.")
-    SECRET_KEY = _development_secret("secret_key", lambda: secrets.token_urlsafe(64))
+        PROBLEMS.append(f"SECRET_KEY must be set in production: {MAKE_SECRET}")
+        SECRET_KEY = "unset"  # noqa: S105  (never used: the problems raised below stop the start)
+    else:
+        SECRET_KEY = _development_secret("secret_key", lambda: secrets.token_urlsafe(64))
 
 # Comma-separated Fernet keys, newest first: the first encrypts, all decrypt (key rotation).
 FIELD_ENCRYPTION_KEYS = _env_list("ZICHTBAAR_FIELD_KEY", [])
 if not FIELD_ENCRYPTION_KEYS:
     if PRODUCTION:
-        raise ImproperlyConfigured("ZICHTBAAR_FIELD_KEY must be set in production.")
+        PROBLEMS.append(f"ZICHTBAAR_FIELD_KEY must be set in production: {MAKE_FERNET}")
+    else:
+        from cryptography.fernet import Fernet
+
+        FIELD_ENCRYPTION_KEYS = [
+            _development_secret("field_key", lambda: Fernet.generate_key().decode())
+        ]
+else:
     from cryptography.fernet import Fernet
 
-    FIELD_ENCRYPTION_KEYS = [
-        _development_secret("field_key", lambda: Fernet.generate_key().decode())
-    ]
+    for _position, _key in enumerate(FIELD_ENCRYPTION_KEYS, start=1):
+        try:
+            Fernet(_key)
+        except (ValueError, TypeError):
+            PROBLEMS.append(f"ZICHTBAAR_FIELD_KEY: key {_position} of "
+                            f"{len(FIELD_ENCRYPTION_KEYS)} is not a Fernet key (32 bytes, "
+                            f"url-safe base64); {MAKE_FERNET}")
 
 # Key for the audit trail's HMAC chain, held outside the database.
-AUDIT_CHAIN_KEY = os.environ.get("ZICHTBAAR_AUDIT_KEY", "") or SECRET_KEY
+AUDIT_CHAIN_KEY = _production_secret("ZICHTBAAR_AUDIT_KEY", required=False) or SECRET_KEY
 
 # Secret of the pseudonymous linkage keys (HMAC of normalised identifiers, Bloom-filter
 # encodings). Held outside the database; partners who link with us share this one key.
-LINKAGE_KEY = os.environ.get("ZICHTBAAR_LINKAGE_KEY", "")
-if not LINKAGE_KEY:
-    if PRODUCTION:
-        raise ImproperlyConfigured("ZICHTBAAR_LINKAGE_KEY must be set in production.")
+LINKAGE_KEY = _production_secret("ZICHTBAAR_LINKAGE_KEY", required=True)
+if not LINKAGE_KEY and not PRODUCTION:
     LINKAGE_KEY = _development_secret("linkage_key", lambda: secrets.token_urlsafe(48))
 
 # Pepper for pseudonyms that must never leave this installation (helpline returning codes).
-PSEUDONYM_KEY = os.environ.get("ZICHTBAAR_PSEUDONYM_KEY", "") or AUDIT_CHAIN_KEY + ":pseudonym"
+PSEUDONYM_KEY = (_production_secret("ZICHTBAAR_PSEUDONYM_KEY", required=False)
+                 or AUDIT_CHAIN_KEY + ":pseudonym")
 
 ALLOWED_HOSTS = _env_list(
     "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"]
 )
+if PRODUCTION and not ALLOWED_HOSTS:
+    PROBLEMS.append("ALLOWED_HOSTS must be set in production: the comma-separated host names "
+                    "the site is served under, e.g. ALLOWED_HOSTS=zichtbaar.example.org")
 CSRF_TRUSTED_ORIGINS = _env_list("ZICHTBAAR_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -152,12 +211,14 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'zichtbaar.sqlite3'}",
-        conn_max_age=0 if not PRODUCTION else 60,
-    )
-}
+SQLITE_URL = f"sqlite:///{DATA_DIR / 'zichtbaar.sqlite3'}"
+try:
+    DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL") or SQLITE_URL,
+                                                  conn_max_age=0 if not PRODUCTION else 60)}
+except ValueError:
+    PROBLEMS.append(f"DATABASE_URL is {os.environ.get('DATABASE_URL')!r}, which is not a "
+                    "database address: use e.g. postgres://user@127.0.0.1:5432/zichtbaar")
+    DATABASES = {"default": dj_database_url.parse(SQLITE_URL)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
@@ -168,7 +229,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    PROBLEMS.append(f"REDIS_URL is {REDIS_URL!r}, which is not a Redis address: use e.g. "
+                    "redis://127.0.0.1:6379/0 (rediss:// for TLS)")
+    REDIS_URL = ""
+# One web process on purpose: SQLite and the in-process cache and channel layer are then
+# accepted in production (`check --deploy` refuses them otherwise; see core/checks.py).
+SINGLE_PROCESS = _env_bool("ZICHTBAAR_SINGLE_PROCESS", False)
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": REDIS_URL, "KEY_PREFIX": "zichtbaar"}}
@@ -195,9 +263,10 @@ LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Sign-in hardening (see accounts/conf.py for the defaults' reasons).
-LOCKOUT_FAILURES = int(os.environ.get("ZICHTBAAR_LOCKOUT_FAILURES", "5"))
-LOCKOUT_MINUTES = int(os.environ.get("ZICHTBAAR_LOCKOUT_MINUTES", "15"))
-IDLE_TIMEOUT_MINUTES = int(os.environ.get("ZICHTBAAR_IDLE_TIMEOUT_MINUTES", "30"))
+LOCKOUT_FAILURES = _env_int("ZICHTBAAR_LOCKOUT_FAILURES", 5, minimum=1)
+LOCKOUT_MINUTES = _env_int("ZICHTBAAR_LOCKOUT_MINUTES", 15, minimum=1)
+SIGNIN_CLIENT_FAILURES = _env_int("ZICHTBAAR_SIGNIN_CLIENT_FAILURES", 30, minimum=1)
+IDLE_TIMEOUT_MINUTES = _env_int("ZICHTBAAR_IDLE_TIMEOUT_MINUTES", 30, minimum=1)
 OTP_TOTP_ISSUER = "zichtbaar"
 OTP_TOTP_THROTTLE_FACTOR = 1
 
@@ -221,16 +290,19 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Behind a TLS-terminating proxy: `zichtbaar serve` then reads X-Forwarded-For/-Proto, but only
+# from the proxy's addresses (--forwarded-allow-ips, ZICHTBAAR_FORWARDED_ALLOW_IPS).
+BEHIND_PROXY = _env_bool("ZICHTBAAR_BEHIND_PROXY", True)
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     LANGUAGE_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = _env_bool("ZICHTBAAR_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = int(os.environ.get("ZICHTBAAR_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_SECONDS = _env_int("ZICHTBAAR_HSTS_SECONDS", 365 * 24 * 3600)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
-    if _env_bool("ZICHTBAAR_BEHIND_PROXY", True):
+    if BEHIND_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Strict CSP: nothing inline, nothing from other origins.
@@ -287,12 +359,24 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 # Demo conveniences (printing current TOTP codes) exist only outside production.
 DEMO_TOOLS_ENABLED = not PRODUCTION
 
+LOG_LEVEL = os.environ.get("ZICHTBAAR_LOG_LEVEL", "INFO").strip().upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    PROBLEMS.append(f"ZICHTBAAR_LOG_LEVEL is {LOG_LEVEL!r}: use DEBUG, INFO, WARNING, ERROR "
+                    "or CRITICAL.")
+    LOG_LEVEL = "INFO"
+# Requests Django refuses (a Host not in ALLOWED_HOSTS, oversized or overlong forms) are
+# logged as one line each, without a traceback (core/logfilters.py).
+REJECTED_REQUEST_LOGGERS = [f"django.security.{name}" for name in [
+    "DisallowedHost", "DisallowedRedirect", "RequestDataTooBig", "TooManyFieldsSent",
+    "TooManyFilesSent", "SuspiciousFileOperation", "SuspiciousMultipartForm",
+    "SuspiciousSession", "SuspiciousOperation"]]
 LOGGING = {
     "version": 1,
+    "filters": {"one_line": {"()": "zichtbaar.core.logfilters.OneLineRejection"}},
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("ZICHTBAAR_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Django's request logger can include request details; ours logs without addresses.
         "django.request": {"level": "ERROR"},
@@ -300,5 +384,9 @@ LOGGING = {
         "uvicorn.access": {"level": "CRITICAL", "propagate": False},
         # uvicorn logs each websocket handshake with the client address at INFO.
         "uvicorn.error": {"level": "WARNING"},
+        **{name: {"filters": ["one_line"]} for name in REJECTED_REQUEST_LOGGERS},
     },
 }
+
+if PROBLEMS:
+    raise ImproperlyConfigured("\n".join(PROBLEMS))
