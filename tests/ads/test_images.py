@@ -94,3 +94,14 @@ def test_bad_arguments() -> None:
     with pytest.raises(ValueError):
         hash_distance("z" * 16, "0" * 16)
     assert hash_distance("0" * 16, "f" * 16) == 64
+
+
+def test_truncated_stays_undecodable_when_another_library_allows_truncation(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES on import."""
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    assert image_hash(encode(synthetic_photo(4))[:300]) is None
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # left as the other library wants it
+    assert image_hash(encode(synthetic_photo(4))) is not None

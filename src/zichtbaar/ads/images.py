@@ -14,10 +14,16 @@ from the header before any decoding) are capped, and any undecodable file gives 
 from __future__ import annotations
 
 import io
+import threading
 import warnings
 
 import imagehash
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
+
+# Pillow's "load truncated images" switch is process-wide, and some libraries turn it on when
+# imported (WeasyPrint does). A cut-off download must still give None here, never a hash of a
+# half grey picture, so the switch is held off while an image is decoded.
+_DECODE = threading.Lock()
 
 __all__ = ["hash_distance", "image_hash"]
 
@@ -43,7 +49,13 @@ def image_hash(
                 width, height = image.size  # header only; nothing decoded yet
                 if width <= 0 or height <= 0 or width * height > max_pixels:
                     return None
-                image.load()
+                with _DECODE:
+                    before = ImageFile.LOAD_TRUNCATED_IMAGES
+                    ImageFile.LOAD_TRUNCATED_IMAGES = False
+                    try:
+                        image.load()
+                    finally:
+                        ImageFile.LOAD_TRUNCATED_IMAGES = before
                 return str(imagehash.phash(image))
     except (
         UnidentifiedImageError,
