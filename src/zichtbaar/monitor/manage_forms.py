@@ -8,6 +8,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from zichtbaar.core.forms import VersionedDataForm
+
 from .keys import MAX_KEY_LENGTH
 
 FIRST_YEAR, LAST_YEAR = 1990, 2100
@@ -15,26 +17,11 @@ SOURCES = (("nr", _("National Rapporteur")), ("comensha", "CoMensha"), ("ckm", "
            ("wodc", "WODC"), ("cbs", "CBS"), ("unodc", "UNODC"), ("own", _("My organisation")))
 
 
-class CatalogueForm(forms.Form):
+class CatalogueForm(VersionedDataForm):
     """The catalogue as YAML, as in the repository file; saving makes a new version."""
 
-    data = forms.CharField(label=_("Catalogue (YAML)"), max_length=1024 * 1024,
-                           widget=forms.Textarea(attrs={"rows": 30, "cols": 100}))
-    note = forms.CharField(label=_("Change note"), required=False, max_length=300)
-
-    def clean_data(self) -> dict[str, Any]:
-        import yaml
-
-        try:
-            data = yaml.safe_load(self.cleaned_data["data"])
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" ({_('line')} {mark.line + 1})" if mark is not None else ""
-            raise forms.ValidationError(_("This is not valid YAML") + where) from exc
-        if not isinstance(data, dict):
-            raise forms.ValidationError(_("The catalogue must be a mapping with a version and "
-                                          "indicators."))
-        return data
+    data_label = _("Catalogue (YAML)")
+    not_a_mapping = _("The catalogue must be a mapping with a version and indicators.")
 
 
 class ValueForm(forms.Form):

@@ -4,6 +4,8 @@ from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from zichtbaar.core.forms import VersionedDataForm
+
 from .models import Cluster
 
 
@@ -43,23 +45,9 @@ class HandoverForm(forms.Form):
         self.fields["indicators"].choices = _hub_indicator_choices()
 
 
-class LexiconForm(forms.Form):
+class LexiconForm(VersionedDataForm):
     """The lexicon as YAML, as in the repository file; saving makes a new version."""
 
-    data = forms.CharField(label=_("Lexicon (YAML)"), max_length=256 * 1024,
-                           widget=forms.Textarea(attrs={"rows": 30, "cols": 100}))
-    note = forms.CharField(label=_("Change note"), required=False, max_length=300)
-
-    def clean_data(self) -> dict[str, object]:
-        import yaml
-
-        try:
-            data = yaml.safe_load(self.cleaned_data["data"])
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" ({_('line')} {mark.line + 1})" if mark is not None else ""
-            raise forms.ValidationError(_("This is not valid YAML") + where) from exc
-        if not isinstance(data, dict):
-            raise forms.ValidationError(_("The lexicon must be a mapping with a version and "
-                                          "indicators."))
-        return data
+    data_label = _("Lexicon (YAML)")
+    max_length = 256 * 1024
+    not_a_mapping = _("The lexicon must be a mapping with a version and indicators.")
