@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone, translation
 
+from tests.monitor.conftest import load_monitor_demo
 from zichtbaar.accounts.models import Organisation
 from zichtbaar.accounts.roles import OrganisationType, Role
 from zichtbaar.audit.models import AuditEntry
@@ -60,15 +61,7 @@ def figures(helpline_org: Organisation, other_org: Organisation) -> None:
 @pytest.fixture
 def demo_data(make_org: Callable[..., Organisation]) -> None:
     """The monitor demo (synthetic history included) on the demo organisations' names."""
-    for name, kind in [(demo.HELPLINE, OrganisationType.CARE_NGO),
-                       (demo.DESK, OrganisationType.REPORTING_POINT),
-                       (demo.RESEARCH, OrganisationType.RESEARCH),
-                       ("Politie AVIM Demo", OrganisationType.POLICE),
-                       ("Arbeidsinspectie Demo", OrganisationType.LABOUR_INSPECTORATE),
-                       ("Veilig Thuis Demo", OrganisationType.VEILIG_THUIS),
-                       ("Gemeente Zorgcoördinatie Demo", OrganisationType.MUNICIPALITY)]:
-        make_org(name, kind)
-    demo.load(lambda text: None)
+    load_monitor_demo(make_org)
 
 
 @pytest.fixture

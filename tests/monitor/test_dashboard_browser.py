@@ -4,30 +4,16 @@ the browser reports no console errors (nothing inline was blocked)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from tests.conftest import verified_client
-from zichtbaar.accounts.models import Organisation
+from tests.monitor.conftest import load_monitor_demo
 from zichtbaar.accounts.roles import OrganisationType, Role
 from zichtbaar.monitor import demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOT = "/tmp/monitor-dashboard.png"
-
-
-def _demo(make_org: Callable[..., Organisation]) -> None:
-    for name, kind in [(demo.HELPLINE, OrganisationType.CARE_NGO),
-                       (demo.DESK, OrganisationType.REPORTING_POINT),
-                       (demo.RESEARCH, OrganisationType.RESEARCH),
-                       ("Politie AVIM Demo", OrganisationType.POLICE),
-                       ("Arbeidsinspectie Demo", OrganisationType.LABOUR_INSPECTORATE),
-                       ("Veilig Thuis Demo", OrganisationType.VEILIG_THUIS),
-                       ("Gemeente Zorgcoördinatie Demo", OrganisationType.MUNICIPALITY)]:
-        make_org(name, kind)
-    demo.load(lambda text: None)
 
 
 def _images_load(page) -> int:  # type: ignore[no-untyped-def]
@@ -41,7 +27,7 @@ def _images_load(page) -> int:  # type: ignore[no-untyped-def]
 
 def test_ministry_coordinator_sees_the_five_action_lines(browser, live_server, make_user,
                                                          make_org, artifacts) -> None:  # type: ignore[no-untyped-def]
-    _demo(make_org)
+    load_monitor_demo(make_org)
     ministry = make_org("Ministerie van Justitie en Veiligheid (demo)", OrganisationType.MINISTRY)
     coordinator = make_user(Role.COORDINATOR, ministry, password=None)
     session = verified_client(coordinator).cookies["zb_session"].value
@@ -82,7 +68,7 @@ def test_ministry_coordinator_sees_the_five_action_lines(browser, live_server, m
 
 def test_own_organisation_page_is_marked_not_for_publication(browser, live_server, make_user,
                                                              make_org, artifacts) -> None:  # type: ignore[no-untyped-def]
-    _demo(make_org)
+    load_monitor_demo(make_org)
     helpline = make_org(demo.HELPLINE, OrganisationType.CARE_NGO)
     supervisor = make_user(Role.SUPERVISOR, helpline, password=None)
     session = verified_client(supervisor).cookies["zb_session"].value
