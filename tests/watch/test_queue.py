@@ -273,6 +273,17 @@ def test_cluster_template_and_linker_state_are_encrypted_at_rest(linked_corpus):
         cursor.execute("SELECT state FROM watch_linkerstate")
         state = cursor.fetchone()[0]
     assert cluster.template["text"][:20] not in raw
+    plain = LinkerState.objects.get().state  # decrypts
+    assert plain and plain[:40] not in state
+    # Inside the (encrypted) state, names are keyed hashes only: no advertiser name in clear.
+    # (Searching the ciphertext for a four-letter name would match base64 by chance.)
+    import base64
+    import re
+
+    from zichtbaar.ads.linking import Linker
+
     names = {n for ad in Ad.objects.all() for n in ad.extraction().get("names", [])}
-    assert names and not any(name in state for name in names)
-    assert LinkerState.objects.get().state  # decrypts
+    stored = {key for group in Linker.from_state(base64.b64decode(plain))._names for key in group}
+    assert names and stored
+    assert not stored & (names | {n.lower() for n in names})
+    assert all(re.fullmatch(r"[0-9a-f]{32}", key) for key in stored)
