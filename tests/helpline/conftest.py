@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.core.management import call_command
 
 from tests.conftest import verified_client
 from zichtbaar.accounts.models import Organisation, User
 from zichtbaar.accounts.roles import OrganisationType, Role
 from zichtbaar.helpline import services
 from zichtbaar.helpline.start_tokens import start_token_issue
+
+from .servers import free_port
 
 ORIGIN = (b"origin", b"http://testserver")
 
@@ -47,6 +53,53 @@ class Client:
         self.ws = communicator
         self.frames: list[dict[str, Any]] = []
         self.start_token = start_token  # as the visitor page hands it out (one page session)
+        self._console: dict[str, Any] = {}  # a staff console's state: snapshot + updates
+
+    def _apply(self, frame: dict[str, Any]) -> None:
+        """Keep the console state as console.js does: a snapshot, then diffs (``update``)."""
+        if frame["type"] == "snapshot":
+            self._console = {k: v for k, v in frame.items() if k not in ("type", "queue", "live")}
+            self._console["queue"] = {item["conversation"]: item for item in frame["queue"]}
+            self._console["live"] = {item["conversation"]: item
+                                     for item in frame.get("live", [])}
+        elif frame["type"] == "update":
+            assert self._console, "an update before any snapshot"
+            for key, value in frame.items():
+                if key in ("queue", "live"):
+                    part = self._console[key]
+                    for pk in value["remove"]:
+                        assert pk in part, f"{key}: removed {pk}, which the console never had"
+                        del part[pk]
+                    part.update({item["conversation"]: item for item in value["add"]})
+                elif key != "type":
+                    self._console[key] = value
+
+    def console(self) -> dict[str, Any]:
+        """The console's current state; ``queue`` in the server's order (risk, arrival)."""
+        state = dict(self._console)
+        state["queue"] = sorted(self._console.get("queue", {}).values(),
+                                key=lambda i: (not i["risk"], i["queued_at"], i["conversation"]))
+        state["live"] = sorted(self._console.get("live", {}).values(),
+                               key=lambda i: i["conversation"])
+        return state
+
+    async def expect_console(self, timeout: float = 10, **match: Any) -> dict[str, Any]:
+        """Read frames until the console state matches (``queue_ids`` compares the ids)."""
+        def matches() -> bool:
+            if not self._console:
+                return False
+            state = self.console()
+            for key, value in match.items():
+                if key == "queue_ids":
+                    if [i["conversation"] for i in state["queue"]] != value:
+                        return False
+                elif state.get(key) != value:
+                    return False
+            return True
+
+        while not matches():
+            await self.receive(timeout)
+        return self.console()
 
     async def send(self, **frame: Any) -> None:
         await self.ws.send_to(text_data=json.dumps(frame))
@@ -59,6 +112,7 @@ class Client:
     async def receive(self, timeout: float = 10) -> dict[str, Any]:
         frame = json.loads(await self.ws.receive_from(timeout=timeout))
         self.frames.append(frame)
+        self._apply(frame)
         return frame
 
     async def expect(self, kind: str, timeout: float = 10, **match: Any) -> dict[str, Any]:
@@ -147,3 +201,27 @@ async def accept(staff: Client, conversation: int) -> None:
     await staff.send(type="availability", available=True)
     await staff.send(type="accept", conversation=conversation)
     await staff.expect("chat", conversation=conversation)
+
+
+@pytest.fixture
+def asgi_server(db) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    import uvicorn
+
+    call_command("collectstatic", "--no-input", "-v", "0")
+    from zichtbaar.project import asgi
+
+    asgi = importlib.reload(asgi)  # static files are scanned when the app is built
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(asgi.application, host="127.0.0.1", port=port,
+                                           lifespan="off", access_log=False,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

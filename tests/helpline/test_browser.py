@@ -6,45 +6,14 @@ chat for the counsellor, who then codes it; the statistics page counts it.
 
 from __future__ import annotations
 
-import importlib
-import threading
-import time
-from collections.abc import Iterator
-
 import pytest
-from django.core.management import call_command
 
 from zichtbaar.helpline.models import Coding, Conversation
 
 from .conftest import session_cookie
-from .servers import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 NEUTRAL = "https://www.buienradar.nl/"
-
-
-@pytest.fixture
-def asgi_server(db) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    import uvicorn
-
-    call_command("collectstatic", "--no-input", "-v", "0")
-    from zichtbaar.project import asgi
-
-    asgi = importlib.reload(asgi)  # static files are scanned when the app is built
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(asgi.application, host="127.0.0.1", port=port,
-                                           lifespan="off", access_log=False,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def test_visitor_and_counsellor_chat_quick_exit_coding_and_stats(
@@ -78,7 +47,7 @@ def test_visitor_and_counsellor_chat_quick_exit_coding_and_stats(
     panel = staff.locator(".chat-panel")
     panel.get_by_text("Hoi, <b>mag</b> ik iets vragen?").wait_for()
     panel.get_by_label("Bericht").fill("Natuurlijk. Ben je nu veilig?")
-    panel.get_by_role("button", name="Versturen").click()
+    panel.get_by_role("button", name="Stuur naar <img src=x onerror=alert(1)>").click()
     visitor.get_by_text("Natuurlijk. Ben je nu veilig?").wait_for()
     visitor.get_by_text("Je chat met een hulpverlener.").wait_for()
 

@@ -59,11 +59,7 @@ async def waiting(visitor: Client, position: int, timeout: float = 15) -> dict[s
 
 
 async def console_queue(staff: Client, expected: list[int], timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        frame = await staff.expect("snapshot", timeout=max(0.1, deadline - time.monotonic()))
-        if [item["conversation"] for item in frame["queue"]] == expected:
-            return
+    await staff.expect_console(timeout=timeout, queue_ids=expected)
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ async def test_full_chat_start_queue_accept_message_typing_end(layer, visitor_ws
     assert len(started["token"]) >= 40
     staff = await staff_ws(counsellor)
     await staff.send(type="availability", available=True)
-    snapshot = await staff.expect("snapshot", available=True)
+    snapshot = await staff.expect_console(available=True)
     assert [item["conversation"] for item in snapshot["queue"]] == [conversation]
     assert snapshot["queue"][0]["nickname"] == "Vlinder"
 
@@ -127,11 +127,11 @@ async def test_transfer_moves_chat_and_coding_draft(visitor_ws, staff_ws, counse
     first = await staff_ws(counsellor)
     second = await staff_ws(colleague)
     await second.send(type="availability", available=True)
-    await second.expect("snapshot", available=True)
+    await second.expect_console(available=True)
     await accept(first, conversation)
     await first.send(type="transfer", conversation=conversation, to=colleague.pk)
     await first.expect("status", conversation=conversation, counsellor=colleague.pk)
-    snapshot = await second.expect("snapshot", mine=[conversation])
+    snapshot = await second.expect_console(mine=[conversation])
     assert snapshot["mine"] == [conversation]
     await second.send(type="join", conversation=conversation, last_seq=0)
     await second.expect("chat", conversation=conversation)
@@ -258,9 +258,7 @@ async def test_concurrency_limit_and_risk_flag_moves_chat_up(visitor_ws, staff_w
     assert (await staff.expect("error"))["code"] == "limit_reached"
     boss = await staff_ws(supervisor)
     await boss.send(type="risk", conversation=ids[2], flag=True)
-    snapshot = await boss.expect("snapshot", available=False)
-    while [q["conversation"] for q in snapshot["queue"]] != [ids[2], ids[1]]:
-        snapshot = await boss.expect("snapshot")
+    snapshot = await boss.expect_console(available=False, queue_ids=[ids[2], ids[1]])
     assert snapshot["queue"][0]["risk"] is True
     position = await visitors[2].expect("queue", position=1)
     assert position["waiting"] == 2
@@ -332,7 +330,7 @@ async def test_returning_code_links_the_next_chat(visitor_ws, staff_ws, counsell
         lambda: (Conversation.objects.get(pk=conversation), Conversation.objects.get(pk=second)))()
     assert later.visitor_id == first.visitor_id is not None and later.returning_claimed
     staff = await staff_ws(counsellor)
-    queue_item = (await staff.expect("snapshot")) if False else staff.frames[-1]["queue"][0]
+    queue_item = staff.console()["queue"][0]
     assert queue_item["returning"] is True
     await again.close()
     await staff.close()

@@ -6,6 +6,7 @@ counts. Pure functions: no ORM, no request.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -71,16 +72,26 @@ def load(version: str = CURRENT_VERSION) -> Codebook:
     return Codebook(version=raw["version"], fields=fields, rules=raw.get("rules", {}))
 
 
-def validate(values: Mapping[str, Any], codebook: Codebook) -> tuple[CodingValues, dict[str, str]]:
+# A chat closed as abandoned (the visitor left before saying much) asks only these; the
+# other required questions default to "unknown".
+SHORT_REQUIRED = frozenset({"help_question_trafficking", "risk_level"})
+
+
+def validate(values: Mapping[str, Any], codebook: Codebook, *, short: bool = False,
+             ) -> tuple[CodingValues, dict[str, str]]:
     """Clean values against the codebook; return (clean values, error code per field).
 
     Error codes (``required``, ``invalid``, ``alternative_route``) are turned into sentences
-    by the form, in the user's language.
+    by the form, in the user's language. ``short``: the coding of an abandoned chat.
     """
     clean: CodingValues = {}
     errors: dict[str, str] = {}
     for field in codebook.fields:
         raw = values.get(field.name)
+        if short and field.required and field.name not in SHORT_REQUIRED:
+            if raw in (None, "") and field.kind == "single" and "unknown" in field.values:
+                raw = "unknown"
+            field = dataclasses.replace(field, required=False)
         if field.kind == "multi":
             items = [raw] if isinstance(raw, str) else list(raw or [])
             if any(not isinstance(v, str) or v not in field.values for v in items):

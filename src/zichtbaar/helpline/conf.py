@@ -49,3 +49,13 @@ def max_waiting() -> int:
 def presence_interval() -> float:
     """How often a process marks its visitors present and ends stale chats."""
     return max(0.1, min(15.0, grace_seconds() / 4))
+
+
+def idle_minutes() -> float:
+    """An active chat in which nobody wrote for this long is closed (0: never)."""
+    return _number("HELPLINE_IDLE_MINUTES", 20)
+
+
+def idle_warning_minutes() -> float:
+    """How long before that closing both sides are told (a system line in the chat)."""
+    return _number("HELPLINE_IDLE_WARNING_MINUTES", 3)

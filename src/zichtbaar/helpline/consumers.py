@@ -15,6 +15,7 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -22,19 +23,14 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import close_old_connections
-from django.utils import timezone, translation
+from django.utils import translation
 
 from zichtbaar.accounts.roles import OrganisationType
 
 from . import conf, selectors, services
 from .access import COUNSEL, SUPERVISE, helpline_can
 from .errors import HelplineError
-from .events import (
-    conversation_group,
-    conversation_staff_group,
-    organisation_queue_group,
-    organisation_staff_group,
-)
+from .events import conversation_group, conversation_staff_group, organisation_group
 from .models import Conversation, InternalNote, Message
 from .ratelimit import TokenBucket
 from .start_tokens import start_token_check
@@ -101,13 +97,19 @@ class _SharedQueueState:
 
     async def after(self, organisation_id: int, since: float) -> selectors.QueueState:
         """The queue state as read (started) at or after ``since``."""
+        return (await self.read(organisation_id, since))[1]
+
+    async def read(self, organisation_id: int, since: float
+                   ) -> tuple[float, selectors.QueueState]:
+        """``after``, with the moment the read started (newer reads are newer states)."""
         entry = self.cached.get(organisation_id)
         if entry and entry[0] >= since:
-            return entry[1]
+            return entry
         running = self.inflight.get(organisation_id)
         if running is None or running[0] < since:
             started = time.monotonic()
-            future = asyncio.ensure_future(pooled(selectors.queue_state)(organisation_id))
+            future: asyncio.Future[selectors.QueueState] = asyncio.ensure_future(
+                pooled(selectors.queue_state)(organisation_id))
             running = (started, future)
             self.inflight[organisation_id] = running
 
@@ -121,10 +123,40 @@ class _SharedQueueState:
                         self.cached[organisation_id] = (started, task.result())
 
             future.add_done_callback(done)
-        return await asyncio.shield(running[1])
+        return running[0], await asyncio.shield(running[1])
 
 
 SHARED_QUEUE = _SharedQueueState()
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """The organisation's part of every console's state, built once per queue read."""
+
+    queue: dict[int, tuple[Any, ...]]  # in queue order
+    colleagues: tuple[tuple[int, str], ...]
+    live: dict[int, tuple[Any, ...]]
+
+
+_PARTS: dict[int, tuple[selectors.QueueState, _Parts]] = {}
+
+
+def _shared_parts(state: selectors.QueueState) -> _Parts:
+    entry = _PARTS.get(state.organisation_id)
+    if entry is not None and entry[0] is state:
+        return entry[1]
+
+    def name(user: Any) -> str:
+        return user.get_full_name() or user.get_username()
+
+    parts = _Parts(
+        queue={c.pk: (c.pk, c.nickname, c.age_band, c.risk_flag, c.returning_claimed,
+                      c.queued_at) for c in state.waiting},
+        colleagues=tuple((u.pk, name(u)) for u in state.colleagues),
+        live={c.pk: (c.pk, c.risk_flag, c.nickname, name(c.counsellor) if c.counsellor else "")
+              for c in state.live})
+    _PARTS[state.organisation_id] = (state, parts)
+    return parts
 
 
 class _Presence:
@@ -172,6 +204,7 @@ class _Presence:
             try:
                 await pooled(services.visitors_seen)(list(self.chats))
                 await pooled(services.conversations_end_stale)()
+                await pooled(services.conversations_idle_sweep)()
             except asyncio.CancelledError:
                 raise
             except Exception:  # the database may be away for a moment; try again later
@@ -180,7 +213,74 @@ class _Presence:
 
 
 PRESENCE = _Presence()
-OWN_PART_MAX_AGE = 2.0  # seconds
+
+
+class _Fanout:
+    """Per process: one channel in each organisation's group, passing queue changes on.
+
+    Before, every console and waiting visitor was a member of the organisation's groups, so
+    each accept sent one channel-layer message per open connection (hundreds through Redis,
+    each decoded separately). Now each process is one member; it hands the change to its
+    local listeners, which only schedule a (coalesced, shared) refresh. The process stays in
+    a group once it joined (a group send to it is then dropped locally if nobody listens);
+    the layer expires memberships of processes that are gone.
+    """
+
+    def __init__(self) -> None:
+        self._reset(None)
+
+    def _reset(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        self.loop = loop
+        self.channel: str | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.joined: set[str] = set()
+        self.listeners: dict[int, set[_Consumer]] = {}
+        self.lock = asyncio.Lock() if loop is not None else None
+
+    async def listen(self, consumer: _Consumer, organisation_id: int) -> None:
+        loop = asyncio.get_running_loop()
+        if self.loop is not loop:
+            self._reset(loop)  # another event loop (a new test): the old one's sockets are gone
+        self.listeners.setdefault(organisation_id, set()).add(consumer)
+        layer = consumer.channel_layer
+        if layer is None:
+            return
+        group = organisation_group(organisation_id)
+        assert self.lock is not None
+        async with self.lock:  # one channel and one receive loop per process
+            if self.channel is None:
+                self.channel = await layer.new_channel()
+                self.task = loop.create_task(self._receive(layer, self.channel))
+            if group not in self.joined:
+                async with _LAYER_SLOTS:
+                    await layer.group_add(group, self.channel)
+                self.joined.add(group)
+
+    def stop(self, consumer: _Consumer, organisation_id: int) -> None:
+        if self.loop is asyncio.get_running_loop():
+            self.listeners.get(organisation_id, set()).discard(consumer)
+
+    async def _receive(self, layer: Any, channel: str) -> None:
+        while True:
+            try:
+                message = await layer.receive(channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the layer may be away for a moment; try again
+                log.exception("helpline fan-out receive failed")
+                await asyncio.sleep(1)
+                continue
+            event = message.get("event") or {}
+            if event.get("type") != "queue_changed":
+                continue
+            for consumer in list(self.listeners.get(event.get("organisation"), ())):
+                try:
+                    consumer.on_queue_changed(event)
+                except Exception:  # one broken listener must not stop the others
+                    log.exception("helpline queue refresh failed")
+
+
+FANOUT = _Fanout()
 LAYER_SLOTS = 50
 _LAYER_SLOTS = asyncio.Semaphore(LAYER_SLOTS)
 
@@ -223,6 +323,10 @@ class _Consumer(AsyncWebsocketConsumer):
         self._refresh_task = asyncio.ensure_future(later())
 
     def handlers(self) -> dict[str, Handler]:
+        raise NotImplementedError
+
+    def on_queue_changed(self, event: dict[str, Any]) -> None:
+        """From ``FANOUT``: the organisation's queue changed (runs on the event loop)."""
         raise NotImplementedError
 
     async def connect(self) -> None:
@@ -357,20 +461,25 @@ class VisitorConsumer(_Consumer):
         self.conversation_id: int | None = None
         self.status = ""
         self.session_token = ""
-        self.in_queue_group = False
         self.present = False
+        self.last_queue: dict[str, Any] | None = None  # the queue frame last sent
         await self.accept()
         PRESENCE.connected()
         self.present = True
+        await FANOUT.listen(self, self.organisation.pk)
 
     async def disconnect(self, code: int) -> None:
         if not getattr(self, "present", False):
             return
+        FANOUT.stop(self, self.organisation.pk)
         conversation_id = self.conversation_id
         await self._leave()
         if conversation_id is not None:  # the grace period counts from now
             with contextlib.suppress(Exception):
                 await pooled(services.visitors_seen)([conversation_id])
+                if not PRESENCE.chats.get(conversation_id):  # no other socket of it here
+                    await pooled(services.visitor_presence)(conversation_id=conversation_id,
+                                                            connected=False)
         PRESENCE.disconnected()
         self.present = False
 
@@ -384,17 +493,10 @@ class VisitorConsumer(_Consumer):
             PRESENCE.detach(self.conversation_id)
             if self.channel_layer is not None:
                 await self.layer_discard(conversation_group(self.conversation_id))
-        await self._queue_group(False)
 
-    async def _queue_group(self, join: bool) -> None:
-        if self.channel_layer is None or join == self.in_queue_group:
-            return
-        group = organisation_queue_group(self.organisation.pk)
-        if join:
-            await self.layer_add(group)
-        else:
-            await self.layer_discard(group)
-        self.in_queue_group = join
+    def on_queue_changed(self, event: dict[str, Any]) -> None:
+        if event.get("visitors", True) and self.status == Conversation.Status.QUEUED:
+            self.refresh_soon(self.organisation.pk, event, self._send_queue)
 
     async def _attach(self, conversation: Conversation, last_seq: int) -> None:
         if self.conversation_id != conversation.pk:
@@ -403,12 +505,15 @@ class VisitorConsumer(_Consumer):
             PRESENCE.attach(conversation.pk)
             if conversation.status != Conversation.Status.ENDED:
                 await pooled(services.visitors_seen)([conversation.pk])
+                if conversation.visitor_left_at is not None:  # back: tell the counsellor
+                    await pooled(services.visitor_presence)(conversation_id=conversation.pk,
+                                                            connected=True)
         self.conversation_id = conversation.pk
         self.status = conversation.status
         self.language = conversation.language
         await self.layer_add(conversation_group(conversation.pk))
         self.delivered[conversation.pk] = last_seq
-        await self._queue_group(conversation.status == Conversation.Status.QUEUED)
+        self.last_queue = None
 
     async def _send_state(self) -> None:
         await self.send_json({"type": "status", "status": self.status})
@@ -422,11 +527,13 @@ class VisitorConsumer(_Consumer):
         state = (await SHARED_QUEUE.after(self.organisation.pk, since) if since is not None
                  else await pooled(selectors.queue_state)(self.organisation.pk))
         info = selectors.queue_position(state, self.conversation_id)
-        if info.position:  # else no longer waiting
-            await self.send_json({"type": "queue", "position": info.position,
-                                  "waiting": info.waiting,
-                                  "counsellors_available": info.counsellors_available,
-                                  "estimate_minutes": info.estimate_minutes})
+        frame = {"type": "queue", "position": info.position, "waiting": info.waiting,
+                 "counsellors_available": info.counsellors_available,
+                 "estimate_minutes": info.estimate_minutes}
+        # Only when something the visitor sees changed, and not once they left the queue.
+        if info.position and (since is None or frame != self.last_queue):
+            self.last_queue = frame
+            await self.send_json(frame)
 
     async def start(self, frame: dict[str, Any]) -> None:
         language = frame.get("language", "nl")
@@ -514,10 +621,7 @@ class VisitorConsumer(_Consumer):
             await self.send_json({"type": "typing", "active": event.get("active", False)})
         elif kind == "status" and event.get("conversation") == self.conversation_id:
             self.status = event["status"]
-            await self._queue_group(self.status == Conversation.Status.QUEUED)
             await self.send_json({"type": "status", "status": self.status})
-        elif kind == "queue_changed" and self.status == Conversation.Status.QUEUED:
-            self.refresh_soon(self.organisation.pk, event, self._send_queue)
 
 
 def _otp_verified(scope: dict[str, Any], user: Any) -> bool:
@@ -557,9 +661,15 @@ class StaffConsumer(_Consumer):
             self.language = "nl"
         self.bucket = TokenBucket(capacity=30, rate=8)
         self.read_only: set[int] = set()
-        await self.layer_add(organisation_staff_group(self.user.organisation_id))
+        self.view: dict[str, Any] | None = None  # what this console was last sent
+        self._own: tuple[int, dict[str, Any]] | None = None  # (version, own part)
+        self._own_version = 0
+        self._send_lock = asyncio.Lock()
+        self._read_at = -1.0
+        self._org: selectors.QueueState | None = None
         await self.accept()
         PRESENCE.connected()  # consoles keep the sweep going too
+        await FANOUT.listen(self, self.user.organisation_id)
         await self.send_json({"type": "hello", "user": self.user.pk,
                               "supervisor": self.supervisor})
         await self.send_snapshot()
@@ -568,7 +678,7 @@ class StaffConsumer(_Consumer):
         if getattr(self, "user", None) is None:
             return
         PRESENCE.disconnected()
-        await self.layer_discard(organisation_staff_group(self.user.organisation_id))
+        FANOUT.stop(self, self.user.organisation_id)
         for conversation_id in list(self.delivered):
             await self._unsubscribe(conversation_id)
 
@@ -588,16 +698,13 @@ class StaffConsumer(_Consumer):
             raise HelplineError("malformed")
         return value
 
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        """Forget the cached own part on anything but a colleague's queue change."""
-        event = message.get("event") if message.get("type") == "helpline.event" else None
-        if (not event or event.get("type") != "queue_changed"
-                or self.user.pk in event.get("users", ())):
-            self._own = None
-        await super().dispatch(message)
+    def on_queue_changed(self, event: dict[str, Any]) -> None:
+        if self.user.pk in event.get("users", ()):
+            self._own_version += 1  # this counsellor's own state changed too
+        self.refresh_soon(self.user.organisation_id, event, self.send_snapshot)
 
     def _own_part(self) -> dict[str, Any]:
-        """The counsellor's own part of the snapshot (four queries)."""
+        """The counsellor's own part of the console state (four queries)."""
         from .models import CounsellorState
 
         user = self.user
@@ -608,56 +715,110 @@ class StaffConsumer(_Consumer):
                 "wellbeing": selectors.wellbeing_count(user, state),
                 "mine": [c.pk for c in selectors.chats_of(user)]}
 
-    def _snapshot(self, org: selectors.QueueState, own: dict[str, Any]) -> dict[str, Any]:
-        now = timezone.now()
-        user = self.user
-        payload: dict[str, Any] = {
-            "type": "snapshot",
-            "available": own["available"],
-            "limit": org.limit,
-            "coding_pending": own["coding_pending"],
-            "wellbeing": own["wellbeing"],
-            "queue": [{"conversation": c.pk, "nickname": c.nickname, "age_band": c.age_band,
-                       "risk": c.risk_flag, "returning": c.returning_claimed,
-                       "waiting_seconds": int((now - c.queued_at).total_seconds())}
-                      for c in org.waiting],
-            "mine": own["mine"],
-            "colleagues": [{"id": u.pk, "name": u.get_full_name() or u.get_username()}
-                           for u in org.colleagues if u.pk != user.pk],
+    def _view(self, org: selectors.QueueState, own: dict[str, Any]) -> dict[str, Any]:
+        """The console's state as comparable parts (the organisation's parts are shared)."""
+        parts = _shared_parts(org)
+        view: dict[str, Any] = {
+            "available": own["available"], "limit": org.limit,
+            "coding_pending": own["coding_pending"], "wellbeing": own["wellbeing"],
+            "mine": own["mine"], "queue": parts.queue,
+            "colleagues": tuple(c for c in parts.colleagues if c[0] != self.user.pk)
+            if any(c[0] == self.user.pk for c in parts.colleagues) else parts.colleagues,
         }
         if self.supervisor:
-            payload["live"] = [
-                {"conversation": c.pk, "risk": c.risk_flag, "nickname": c.nickname,
-                 "counsellor": (c.counsellor.get_full_name() or c.counsellor.get_username())
-                 if c.counsellor else ""}
-                for c in org.live]
+            view["live"] = parts.live
+        return view
+
+    @staticmethod
+    def _queue_item(key: tuple[Any, ...], now: float) -> dict[str, Any]:
+        pk, nickname, age_band, risk, returning, queued_at = key
+        return {"conversation": pk, "nickname": nickname, "age_band": age_band, "risk": risk,
+                "returning": returning, "queued_at": queued_at.isoformat(),
+                "waiting_seconds": max(0, int(now - queued_at.timestamp()))}
+
+    @staticmethod
+    def _live_item(key: tuple[Any, ...]) -> dict[str, Any]:
+        pk, risk, nickname, counsellor = key
+        return {"conversation": pk, "risk": risk, "nickname": nickname,
+                "counsellor": counsellor}
+
+    @staticmethod
+    def _colleagues(keys: tuple[tuple[int, str], ...]) -> list[dict[str, Any]]:
+        return [{"id": pk, "name": name} for pk, name in keys]
+
+    def _full(self, view: dict[str, Any]) -> dict[str, Any]:
+        now = time.time()
+        payload: dict[str, Any] = {
+            "type": "snapshot", "available": view["available"], "limit": view["limit"],
+            "coding_pending": view["coding_pending"], "wellbeing": view["wellbeing"],
+            "queue": [self._queue_item(k, now) for k in view["queue"].values()],
+            "mine": view["mine"], "colleagues": self._colleagues(view["colleagues"])}
+        if "live" in view:
+            payload["live"] = [self._live_item(k) for k in view["live"].values()]
         return payload
 
-    async def send_snapshot(self, *, since: float | None = None) -> None:
-        """The console's state.
+    def _diff(self, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any] | None:
+        """An ``update`` frame with only what changed since ``old`` (``None``: nothing)."""
+        frame: dict[str, Any] = {}
+        for key in ("available", "limit", "coding_pending", "wellbeing", "mine"):
+            if old[key] != new[key]:
+                frame[key] = new[key]
+        if old["colleagues"] != new["colleagues"]:
+            frame["colleagues"] = self._colleagues(new["colleagues"])
+        now = time.time()
+        for part, shape in (("queue", lambda k: self._queue_item(k, now)),
+                            ("live", self._live_item)):
+            if part not in new or old.get(part) is new[part]:
+                continue
+            before, after = old.get(part, {}), new[part]
+            added = [shape(k) for pk, k in after.items() if before.get(pk) != k]
+            removed = [pk for pk in before if pk not in after]
+            if added or removed:
+                frame[part] = {"add": added, "remove": removed}
+        if not frame:
+            return None
+        frame["type"] = "update"
+        return frame
 
-        After a colleague's queue change (``since``) the organisation part comes from the
-        process's shared read, and the counsellor's own part is reused if it was read less
-        than ``OWN_PART_MAX_AGE`` ago and nothing of this console happened since: with
-        hundreds of consoles, re-reading every counsellor's own state on every accept of
-        anyone else was most of the load. The console's own actions always re-read it.
+    async def send_snapshot(self, *, since: float | None = None, full: bool = False) -> None:
+        """The console's state: in full on connect (and on request), else as a diff.
+
+        The organisation's part always comes from the process's shared read (one read per
+        burst of changes for all consoles); the counsellor's own part is re-read only when
+        a change named this counsellor or the console acted itself. Only what changed since
+        the last frame is sent (``update``), so an accept no longer re-sends the queue, the
+        colleagues and, to supervisors, every live chat to every console.
         """
         org_id = self.user.organisation_id
+        read_at, org = await SHARED_QUEUE.read(
+            org_id, time.monotonic() if since is None else since)
         if since is None:
-            org = await pooled(selectors.queue_state)(org_id)
+            self._own_version += 1  # the console's own action: read its own part again
+        version = self._own_version
+        if self._own is not None and self._own[0] == version:
+            own = self._own[1]
         else:
-            org = await SHARED_QUEUE.after(org_id, since)
-        cached = getattr(self, "_own", None)
-        if since is not None and cached and time.monotonic() - cached[0] < OWN_PART_MAX_AGE:
-            own = cached[1]
-        else:
-            started = time.monotonic()
             own = await pooled(self._own_part)()
-            self._own = (started, own)
-        await self.send_json(self._snapshot(org, own))
+            if version == self._own_version:
+                self._own = (version, own)
+        async with self._send_lock:  # compare and send in order, one frame at a time
+            if read_at < self._read_at and not full:
+                org_newer = self._org  # a newer state was already sent: keep it
+            else:
+                org_newer, self._read_at = org, read_at
+            self._org = org_newer
+            view = self._view(org_newer, own)
+            if full or self.view is None:
+                self.view = view
+                await self.send_json(self._full(view))
+                return
+            frame = self._diff(self.view, view)
+            self.view = view
+            if frame is not None:
+                await self.send_json(frame)
 
     async def snapshot(self, frame: dict[str, Any]) -> None:
-        await self.send_snapshot()
+        await self.send_snapshot(full=True)
 
     def _conversation(self, conversation_id: int, *, read: bool = False) -> dict[str, Any]:
         conversation = Conversation.objects.filter(
@@ -682,7 +843,10 @@ class StaffConsumer(_Consumer):
                 "nickname": conversation.nickname, "age_band": conversation.age_band,
                 "risk": conversation.risk_flag, "mode": "counsel" if own else "read",
                 "returning": conversation.returning_claimed, "earlier_codings": earlier,
-                "referral_consent": conversation.referral_consent, "notes": notes}
+                "referral_consent": conversation.referral_consent, "notes": notes,
+                "visitor_connected": conversation.visitor_left_at is None,
+                "visitor_gone_since": conversation.visitor_left_at.isoformat()
+                if conversation.visitor_left_at else None}
 
     async def _subscribe(self, conversation_id: int, last_seq: int) -> None:
         await self.layer_add(conversation_group(conversation_id))
@@ -760,8 +924,11 @@ class StaffConsumer(_Consumer):
             conversation_id=self._id(frame), actor=self.user, flag=frame.get("flag") is True)
 
     async def end(self, frame: dict[str, Any]) -> None:
+        reason = frame.get("reason", "")
+        if reason not in ("", "abandoned"):
+            raise HelplineError("malformed")
         await database_sync_to_async(services.conversation_end_by_staff)(
-            conversation_id=self._id(frame), actor=self.user)
+            conversation_id=self._id(frame), actor=self.user, abandoned=reason == "abandoned")
         await self.send_snapshot()
 
     async def takeover(self, frame: dict[str, Any]) -> None:
@@ -786,7 +953,7 @@ class StaffConsumer(_Consumer):
         elif kind == "typing":
             if event.get("sender") == "visitor" and event["conversation"] in self.delivered:
                 await self.send_json(event)
-        elif kind in ("note", "whisper"):
+        elif kind in ("note", "whisper", "presence"):
             if event["conversation"] in self.delivered:
                 await self.send_json(event)
         elif kind == "status":

@@ -49,11 +49,10 @@ def conversation_staff_group(conversation_id: int) -> str:
     return f"helpline.convstaff.{conversation_id}"
 
 
-def organisation_staff_group(organisation_id: int) -> str:
-    """Every staff console of the organisation: queue and live-chat changes."""
-    return f"helpline.staff.{organisation_id}"
+def organisation_group(organisation_id: int) -> str:
+    """One member per server process (``consumers.FANOUT``), not per socket: queue changes.
 
-
-def organisation_queue_group(organisation_id: int) -> str:
-    """Waiting visitors: recompute their queue position."""
-    return f"helpline.queue.{organisation_id}"
+    The process passes each change on to its own consoles and waiting visitors, so a change
+    costs one channel-layer message per process instead of one per open connection.
+    """
+    return f"helpline.org.{organisation_id}"

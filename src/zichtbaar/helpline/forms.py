@@ -22,10 +22,14 @@ CODING_ERRORS = {
 
 
 class CodingForm(forms.Form):
-    def __init__(self, *args: Any, codebook: codebook_mod.Codebook, **kwargs: Any) -> None:
+    """The codebook as a form; ``short``: a chat closed as abandoned (core questions only)."""
+
+    def __init__(self, *args: Any, codebook: codebook_mod.Codebook, short: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         language = (get_language() or "nl")[:2]
         self.codebook = codebook
+        self.short = short
         for book_field in codebook.fields:
             choices = [(o.value, o.label.get(language) or o.label["en"])
                        for o in book_field.options]
@@ -37,7 +41,14 @@ class CodingForm(forms.Form):
             else:
                 self.fields[book_field.name] = forms.ChoiceField(
                     label=label, choices=[("", "—"), *choices], required=False)
-            self.fields[book_field.name].codebook_required = book_field.required
+            self.fields[book_field.name].codebook_required = book_field.required and (
+                not short or book_field.name in codebook_mod.SHORT_REQUIRED)
+
+    def core_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name in codebook_mod.SHORT_REQUIRED]
+
+    def more_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name not in codebook_mod.SHORT_REQUIRED]
 
     def add_codebook_errors(self, errors: dict[str, str]) -> None:
         for name, code in errors.items():

@@ -78,6 +78,8 @@ class Conversation(BaseModel):
         ABANDONED = "abandoned", _("Left the queue")
         DISCONNECTED = "disconnected", _("Connection lost")
         CLEARED = "cleared", _("Cleared from the queue")
+        IDLE = "idle", _("Ended after inactivity")
+        VISITOR_GONE = "visitor_gone", _("Closed as abandoned by the counsellor")
 
     organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT,
                                      related_name="+")
@@ -106,6 +108,11 @@ class Conversation(BaseModel):
     # Last moment a visitor socket was known to be open; a chat without one for longer than
     # the grace period leaves the queue (conf.grace_seconds).
     visitor_seen_at = models.DateTimeField(null=True, blank=True)
+    # Set when the visitor's socket closed (the console shows "gone since"), cleared when
+    # they come back; the grace periods above still decide when the chat ends.
+    visitor_left_at = models.DateTimeField(null=True, blank=True)
+    # When both sides were told that a silent chat will close (conf.idle_minutes).
+    idle_warned_at = models.DateTimeField(null=True, blank=True)
     transcript_deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -22,6 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from zichtbaar.audit.record import record
 
@@ -33,8 +34,7 @@ from .events import (
     HelplineAuditEvent,
     conversation_group,
     conversation_staff_group,
-    organisation_queue_group,
-    organisation_staff_group,
+    organisation_group,
 )
 from .hours import is_open
 from .models import (
@@ -125,12 +125,12 @@ def _status_event(conversation: Conversation) -> dict[str, Any]:
 
 def _queue_changed(organisation_id: int, *users: int | None, visitors: bool = True) -> None:
     """The id lets a process's consoles and visitors share one re-read per change;
-    ``users``: counsellors whose own console state (chats, availability) changed too."""
+    ``users``: counsellors whose own console state (chats, availability, coding, shift)
+    changed too; ``visitors``: whether waiting visitors' positions may have changed."""
     event = {"type": "queue_changed", "id": secrets.token_hex(8),
+             "organisation": organisation_id, "visitors": visitors,
              "users": [user for user in users if user]}
-    _publish(organisation_staff_group(organisation_id), event)
-    if visitors:
-        _publish(organisation_queue_group(organisation_id), event)
+    _publish(organisation_group(organisation_id), event)
 
 
 def _append(conversation: Conversation, *, sender: str, text: str, author: Any = None,
@@ -235,6 +235,67 @@ def visitors_seen(conversation_ids: Sequence[int], *, now: datetime | None = Non
     return Conversation.objects.filter(pk__in=list(conversation_ids),
                                        status__in=OPEN_STATUSES).update(
         visitor_seen_at=now or timezone.now())
+
+
+def visitor_presence(*, conversation_id: int, connected: bool) -> None:
+    """The visitor's socket opened or closed: tell the chat's staff (shown in the console).
+
+    Only an open chat; the change is published after commit to the chat's staff group.
+    """
+    now = timezone.now()
+    updated = Conversation.objects.filter(pk=conversation_id, status__in=OPEN_STATUSES).update(
+        visitor_left_at=None if connected else now)
+    if updated:
+        _publish(conversation_staff_group(conversation_id),
+                 {"type": "presence", "conversation": conversation_id, "connected": connected,
+                  "since": None if connected else now.isoformat()})
+
+
+def _last_activity() -> Any:
+    """Subquery: when the visitor or the counsellor last wrote (system lines do not count)."""
+    from django.db.models import OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    latest = (Message.objects.filter(conversation=OuterRef("pk"))
+              .exclude(sender=Message.Sender.SYSTEM).order_by("-seq").values("created_at")[:1])
+    return Coalesce(Subquery(latest), "accepted_at")
+
+
+def conversations_idle_sweep(*, now: datetime | None = None, batch: int = 500) -> int:
+    """Warn, then close, active chats in which nobody wrote for ``conf.idle_minutes()``.
+
+    First a system line to both sides ("this chat closes in N minutes without a new
+    message"); a line from either side after it cancels the closing. Returns chats closed.
+    """
+    limit = conf.idle_minutes()
+    if limit <= 0:
+        return 0
+    warning = min(conf.idle_warning_minutes(), limit)
+    now = now or timezone.now()
+    warn_from = now - timedelta(minutes=limit - warning)
+    active = (Conversation.objects.filter(status=Conversation.Status.ACTIVE)
+              .annotate(activity=_last_activity()).filter(activity__lt=warn_from))
+    closed = 0
+    for conversation_id, activity, warned in active.values_list(
+            "pk", "activity", "idle_warned_at")[:batch]:
+        with transaction.atomic():
+            conversation = _lock(conversation_id)
+            if conversation.status != Conversation.Status.ACTIVE:
+                continue
+            if warned is None or warned < activity:
+                conversation.idle_warned_at = now
+                conversation.save(update_fields=["idle_warned_at", "updated_at"])
+                minutes = max(1, round(warning))
+                _system_line(conversation, lambda m=minutes: ngettext(
+                    "Nobody has written for a while. Without a new message this chat "
+                    "closes in %(minutes)d minute.",
+                    "Nobody has written for a while. Without a new message this chat "
+                    "closes in %(minutes)d minutes.", m) % {"minutes": m})
+            elif now - warned >= timedelta(minutes=warning):
+                conversation_end(conversation_id=conversation.pk,
+                                 reason=Conversation.EndReason.IDLE)
+                closed += 1
+    return closed
 
 
 def _stale(now: datetime) -> Q:
@@ -416,6 +477,14 @@ def conversation_end(*, conversation_id: int, reason: str, actor: Any = None,
     elif lost:
         _system_line(conversation,
                      lambda: _("The visitor's connection was lost; the chat has ended."))
+    elif reason == Conversation.EndReason.IDLE:
+        _system_line(conversation,
+                     lambda: _("Nobody wrote for a while, so this chat has been closed. You "
+                               "can start a new chat at any time."))
+    elif reason == Conversation.EndReason.VISITOR_GONE:
+        _system_line(conversation,
+                     lambda: _("The counsellor closed this chat because you seemed to have "
+                               "left. You can start a new chat at any time."))
     else:
         _system_line(conversation, lambda: _("The visitor ended the chat."))
     _publish(conversation_group(conversation.pk), _status_event(conversation))
@@ -502,6 +571,7 @@ def shift_start(*, actor: Any) -> CounsellorState:
     state, _created = CounsellorState.objects.get_or_create(user=actor)
     state.shift_started_at = timezone.now()
     state.save()
+    _queue_changed(actor.organisation_id, actor.pk, visitors=False)  # the console's count
     return state
 
 
@@ -539,12 +609,16 @@ def _counsellor_of(actor: Any, conversation: Conversation) -> None:
 
 
 @transaction.atomic
-def conversation_end_by_staff(*, conversation_id: int, actor: Any) -> Conversation:
+def conversation_end_by_staff(*, conversation_id: int, actor: Any,
+                              abandoned: bool = False) -> Conversation:
+    """``abandoned``: the counsellor closes a chat the visitor seems to have left; its
+    coding then asks only the core questions (``codebook.validate(short=True)``)."""
     _require(actor, COUNSEL)
     conversation = _own_conversation(actor, conversation_id)
     _counsellor_of(actor, conversation)
-    return conversation_end(conversation_id=conversation.pk,
-                            reason=Conversation.EndReason.COUNSELLOR, actor=actor)
+    reason = (Conversation.EndReason.VISITOR_GONE if abandoned
+              else Conversation.EndReason.COUNSELLOR)
+    return conversation_end(conversation_id=conversation.pk, reason=reason, actor=actor)
 
 
 @transaction.atomic
@@ -676,6 +750,11 @@ def read_along_record(*, conversation_id: int, actor: Any) -> None:
 
 # --- coding and referral -------------------------------------------------------------------
 
+def coding_is_short(conversation: Conversation) -> bool:
+    """A chat closed as abandoned is coded with the core questions only."""
+    return conversation.end_reason == Conversation.EndReason.VISITOR_GONE
+
+
 @transaction.atomic
 def coding_save(*, conversation_id: int, actor: Any, values: Mapping[str, Any],
                 complete: bool) -> tuple[Coding, dict[str, str]]:
@@ -689,7 +768,7 @@ def coding_save(*, conversation_id: int, actor: Any, values: Mapping[str, Any],
                         codebook_version=codebook_mod.CURRENT_VERSION, coded_by=actor,
                         chat_date=timezone.localdate(conversation.queued_at))
     book = codebook_mod.load(coding.codebook_version)
-    clean, errors = codebook_mod.validate(values, book)
+    clean, errors = codebook_mod.validate(values, book, short=coding_is_short(conversation))
     if complete and conversation.status != Conversation.Status.ENDED:
         errors.setdefault("__all__", "chat_open")
     if complete and errors:
@@ -705,6 +784,8 @@ def coding_save(*, conversation_id: int, actor: Any, values: Mapping[str, Any],
     record(HelplineAuditEvent.CODING_SAVED, actor=actor, object_type="helpline_chat",
            object_id=conversation.pk,
            detail={"complete": coding.complete, "codebook": coding.codebook_version})
+    if coding.complete:  # the console may take the next chat; its shift count may grow
+        _queue_changed(conversation.organisation_id, actor.pk, visitors=False)
     return coding, {}
 
 

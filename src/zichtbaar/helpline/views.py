@@ -168,7 +168,7 @@ def coding(request: HttpRequest, pk: int) -> HttpResponse:
                              else codebook_mod.CURRENT_VERSION)
     initial = existing.values if existing else {}
     form = CodingForm(request.POST if request.method == "POST" else None, initial=initial,
-                      codebook=book)
+                      codebook=book, short=services.coding_is_short(conversation))
     status = 200
     if request.method == "POST":
         complete = "complete" in request.POST
