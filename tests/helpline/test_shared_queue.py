@@ -24,9 +24,9 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     real = selectors.queue_state
 
-    def counting(organisation_id: int) -> selectors.QueueState:
+    def counting(organisation_id: int, live: bool = True) -> selectors.QueueState:
         calls.append(organisation_id)
-        return real(organisation_id)
+        return real(organisation_id, live)
 
     monkeypatch.setattr(selectors, "queue_state", counting)
     monkeypatch.setattr(consumers, "SHARED_QUEUE", consumers._SharedQueueState())
@@ -72,3 +72,16 @@ async def test_throttled_layer_still_expires_messages_and_delivers() -> None:
     await layer.group_add("chat", "visitor.two")
     await layer.group_send("chat", {"type": "helpline.event", "n": 2})
     assert (await layer.receive("visitor.two"))["n"] == 2
+
+
+async def test_reads_without_the_live_chats_share_a_read_with_them_but_not_back(
+        helpline, reads) -> None:  # type: ignore[no-untyped-def]
+    """Counsellors and visitors never need every active chat (a thousand rows at scale)."""
+    shared = consumers.SHARED_QUEUE
+    since = shared.mark_changed(helpline.pk, "c")
+    lean = await shared.after(helpline.pk, since, live=False)
+    assert lean.live is None and len(reads) == 1
+    full = await shared.after(helpline.pk, since, live=True)  # a supervisor: a read with them
+    assert full.live == [] and len(reads) == 2
+    assert (await shared.after(helpline.pk, since, live=False)) is full  # served by it
+    assert len(reads) == 2

@@ -81,8 +81,9 @@ class _SharedQueueState:
 
     def __init__(self) -> None:
         self.changed: dict[int, float] = {}
-        self.cached: dict[int, tuple[float, selectors.QueueState]] = {}
-        self.inflight: dict[int, tuple[float, asyncio.Future[selectors.QueueState]]] = {}
+        Key = tuple[int, bool]  # organisation, with the live chats (supervisors) or not
+        self.cached: dict[Key, tuple[float, selectors.QueueState]] = {}
+        self.inflight: dict[Key, tuple[float, asyncio.Future[selectors.QueueState]]] = {}
         self.seen: OrderedDict[str, None] = OrderedDict()  # recent event ids
 
     def mark_changed(self, organisation_id: int, event_id: str) -> float:
@@ -95,35 +96,45 @@ class _SharedQueueState:
             self.changed[organisation_id] = time.monotonic()
         return self.changed[organisation_id]
 
-    async def after(self, organisation_id: int, since: float) -> selectors.QueueState:
+    async def after(self, organisation_id: int, since: float, live: bool = True,
+                    ) -> selectors.QueueState:
         """The queue state as read (started) at or after ``since``."""
-        return (await self.read(organisation_id, since))[1]
+        return (await self.read(organisation_id, since, live))[1]
 
-    async def read(self, organisation_id: int, since: float
+    async def read(self, organisation_id: int, since: float, live: bool = True,
                    ) -> tuple[float, selectors.QueueState]:
-        """``after``, with the moment the read started (newer reads are newer states)."""
-        entry = self.cached.get(organisation_id)
-        if entry and entry[0] >= since:
-            return entry
-        running = self.inflight.get(organisation_id)
-        if running is None or running[0] < since:
-            started = time.monotonic()
-            future: asyncio.Future[selectors.QueueState] = asyncio.ensure_future(
-                pooled(selectors.queue_state)(organisation_id))
-            running = (started, future)
-            self.inflight[organisation_id] = running
+        """``after``, with the moment the read started (newer reads are newer states).
 
-            def done(task: asyncio.Future[selectors.QueueState], started: float = started,
-                     ) -> None:
-                if self.inflight.get(organisation_id, (None,))[0] == started:
-                    del self.inflight[organisation_id]
-                if not task.cancelled() and task.exception() is None:
-                    current = self.cached.get(organisation_id)
-                    if current is None or current[0] < started:
-                        self.cached[organisation_id] = (started, task.result())
+        ``live=False`` (visitors, counsellors): the read without every active chat; a read
+        with them serves it too.
+        """
+        keys = [(organisation_id, True)] if live else [(organisation_id, False),
+                                                       (organisation_id, True)]
+        for key in keys:
+            entry = self.cached.get(key)
+            if entry and entry[0] >= since:
+                return entry
+        for key in keys:
+            running = self.inflight.get(key)
+            if running is not None and running[0] >= since:
+                return running[0], await asyncio.shield(running[1])
+        key = keys[0]
+        started = time.monotonic()
+        future: asyncio.Future[selectors.QueueState] = asyncio.ensure_future(
+            pooled(selectors.queue_state)(organisation_id, live))
+        self.inflight[key] = (started, future)
 
-            future.add_done_callback(done)
-        return running[0], await asyncio.shield(running[1])
+        def done(task: asyncio.Future[selectors.QueueState], started: float = started,
+                 ) -> None:
+            if self.inflight.get(key, (None,))[0] == started:
+                del self.inflight[key]
+            if not task.cancelled() and task.exception() is None:
+                current = self.cached.get(key)
+                if current is None or current[0] < started:
+                    self.cached[key] = (started, task.result())
+
+        future.add_done_callback(done)
+        return started, await asyncio.shield(future)
 
 
 SHARED_QUEUE = _SharedQueueState()
@@ -154,7 +165,7 @@ def _shared_parts(state: selectors.QueueState) -> _Parts:
                       c.queued_at) for c in state.waiting},
         colleagues=tuple((u.pk, name(u)) for u in state.colleagues),
         live={c.pk: (c.pk, c.risk_flag, c.nickname, name(c.counsellor) if c.counsellor else "")
-              for c in state.live})
+              for c in state.live or ()})
     _PARTS[state.organisation_id] = (state, parts)
     return parts
 
@@ -524,8 +535,8 @@ class VisitorConsumer(_Consumer):
         """Position and wait; after a change, from the process's shared read (``since``)."""
         if self.conversation_id is None:
             return
-        state = (await SHARED_QUEUE.after(self.organisation.pk, since) if since is not None
-                 else await pooled(selectors.queue_state)(self.organisation.pk))
+        state = await SHARED_QUEUE.after(
+            self.organisation.pk, time.monotonic() if since is None else since, live=False)
         info = selectors.queue_position(state, self.conversation_id)
         frame = {"type": "queue", "position": info.position, "waiting": info.waiting,
                  "counsellors_available": info.counsellors_available,
@@ -791,7 +802,7 @@ class StaffConsumer(_Consumer):
         """
         org_id = self.user.organisation_id
         read_at, org = await SHARED_QUEUE.read(
-            org_id, time.monotonic() if since is None else since)
+            org_id, time.monotonic() if since is None else since, live=self.supervisor)
         if since is None:
             self._own_version += 1  # the console's own action: read its own part again
         version = self._own_version

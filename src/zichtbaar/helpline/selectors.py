@@ -101,10 +101,12 @@ class QueueState:
     limit: int  # concurrent chats per counsellor (the organisation's setting)
     typical_minutes: float
     colleagues: list[Any]  # available counsellors (the caller leaves itself out)
-    live: list[Conversation]
+    live: list[Conversation] | None  # every active chat (supervisors); None: not read
 
 
-def queue_state(organisation_id: int) -> QueueState:
+def queue_state(organisation_id: int, live: bool = True) -> QueueState:
+    """``live=False``: without the list of active chats, which only supervisors see and
+    which grows with the helpline (a thousand rows per read at a thousand chats)."""
     from zichtbaar.accounts.models import User
     from zichtbaar.accounts.roles import roles_for
 
@@ -130,7 +132,7 @@ def queue_state(organisation_id: int) -> QueueState:
         organisation_id=organisation_id, waiting=waiting, available=available,
         free=max(0, available * limit - busy), places=available * limit, limit=limit,
         typical_minutes=statistics.median(minutes) if minutes else DEFAULT_CHAT_MINUTES,
-        colleagues=colleagues, live=list(live_chats(organisation_id)))
+        colleagues=colleagues, live=list(live_chats(organisation_id)) if live else None)
 
 
 def queue_position(state: QueueState, conversation_id: int) -> QueueInfo:
