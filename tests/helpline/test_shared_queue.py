@@ -79,9 +79,12 @@ async def test_reads_without_the_live_chats_share_a_read_with_them_but_not_back(
     """Counsellors and visitors never need every active chat (a thousand rows at scale)."""
     shared = consumers.SHARED_QUEUE
     since = shared.mark_changed(helpline.pk, "c")
-    lean = await shared.after(helpline.pk, since, live=False)
-    assert lean.live is None and len(reads) == 1
-    full = await shared.after(helpline.pk, since, live=True)  # a supervisor: a read with them
-    assert full.live == [] and len(reads) == 2
+    full = await shared.after(helpline.pk, since, live=True)  # a supervisor's console
+    assert full.live == [] and len(reads) == 1
     assert (await shared.after(helpline.pk, since, live=False)) is full  # served by it
-    assert len(reads) == 2
+    assert len(reads) == 1
+    later = shared.mark_changed(helpline.pk, "d")
+    lean = await shared.after(helpline.pk, later, live=False)
+    assert lean.live is None and len(reads) == 2
+    assert (await shared.after(helpline.pk, later, live=True)).live == []  # never the lean one
+    assert len(reads) == 3
