@@ -85,7 +85,7 @@ def test_auditor_can_search_and_sees_only_own_organisation(make_user, staff_clie
     response = client.get("/audit/", {"event": "user_created"})
     html = response.content.decode()
     assert response.status_code == 200
-    assert f"user {theirs.pk}<" not in html
+    assert f"Gebruiker {theirs.pk}<" not in html
     assert AuditEntry.objects.filter(event=AuditEvent.AUDIT_SEARCHED).exists()
 
 
@@ -96,7 +96,7 @@ def test_platform_operator_auditor_sees_every_organisation(make_user, make_org, 
     theirs = make_user(Role.COUNSELLOR, make_org("Ander", OrganisationType.POLICE), password=None)
     client = staff_client(Role.AUDITOR, operator)
     html = client.get("/audit/", {"event": "user_created"}).content.decode()
-    assert f"user {theirs.pk}<" in html
+    assert f"Gebruiker {theirs.pk}<" in html
 
 
 def test_audit_search_rejects_bad_dates_with_field_errors(staff_client) -> None:  # type: ignore[no-untyped-def]

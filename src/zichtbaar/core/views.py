@@ -3,19 +3,39 @@ from __future__ import annotations
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 from django.views.i18n import set_language as django_set_language
 
 from zichtbaar import __version__
 from zichtbaar.accounts.roles import Role
 
+from . import home as home_work
 from .decorators import public, require_capability
 
 
 @require_capability("dashboard.view")
+@require_GET
+@never_cache
 def home(request: HttpRequest) -> HttpResponse:
-    roles = sorted(request.user.role_set, key=list(Role).index)  # type: ignore[union-attr]
-    return render(request, "core/home.html", {"roles": [Role(r).label for r in roles]})
+    """The user's live work; ``?part=live`` is the part htmx refreshes every 30 seconds."""
+    user = request.user
+    now = timezone.now()
+    refresh = request.GET.get("part") == "live"
+    if not refresh:
+        request.session[home_work.OPENED_KEY] = now.timestamp()
+    context = {
+        "work": home_work.live_work(user, now=now),  # type: ignore[arg-type]
+        "polling": home_work.keep_polling(request.session.get(home_work.OPENED_KEY), now),
+        "poll_seconds": home_work.POLL_SECONDS, "now": now,
+    }
+    if refresh:
+        return render(request, "core/partials/home_live.html", context)
+    roles = sorted(user.role_set, key=list(Role).index)  # type: ignore[union-attr]
+    context["roles"] = [Role(r).label for r in roles]
+    context["share"] = home_work.share_links(user, request.build_absolute_uri)  # type: ignore[arg-type]
+    return render(request, "core/home.html", context)
 
 
 @public
