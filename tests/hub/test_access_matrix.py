@@ -44,6 +44,8 @@ MATRIX = [
              {"other": DESK, "partner": DESK}),
     ViewRule("attachment", "/hub/signalen/{signal}/bijlagen/{attachment}/", {"own": DESK},
              {"other": DESK, "partner": DESK}),
+    ViewRule("handover confirmation", "/hub/signalen/{signal}/overdragen/", {"own": DESK},
+             {"other": DESK, "partner": DESK}),
     ViewRule("inbox", "/hub/inbox/", everywhere(INBOX)),
     ViewRule("handover", "/hub/inbox/{handover}/", {"partner": INBOX},
              {"own": INBOX, "other": INBOX}),
@@ -114,7 +116,10 @@ def test_anonymous_is_sent_to_sign_in(rule, records) -> None:  # type: ignore[no
 def test_actions_on_another_desks_signal_are_404(records, side_org, staff_client) -> None:  # type: ignore[no-untyped-def]
     client = staff_client(R.ANALYST, side_org("other"))
     for action, data in [("close", {"reason": "other"}), ("assign", {}),
-                         ("request-info", {"text": "x"}), ("handover", {"partner": 1})]:
+                         ("request-info", {"text": "x"}), ("handover", {"partner": 1}),
+                         ("overdragen", {"partner": 1, "agreement": 1, "confirm": "on"}),
+                         ("suggestion-accept", {"code": "NS01"}),
+                         ("suggestion-dismiss", {"code": "NS01"})]:
         response = client.post(f"/hub/signalen/{records['signal']}/{action}/", data)
         assert response.status_code == 404, action
     missing = client.get(f"/hub/signalen/{records['signal'] + 1000}/")

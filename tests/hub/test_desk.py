@@ -69,7 +69,9 @@ def test_handover_shows_the_partner_only_agreed_fields_and_is_audited(world, sta
     desk = staff_client(Role.ANALYST, world.desk)
     detail = desk.get(f"/hub/signalen/{signal.pk}/").content.decode()
     assert "Inspectie Test" in detail
-    desk.post(f"/hub/signalen/{signal.pk}/handover/", {"partner": world.inspectorate.pk})
+    agreement = services.agreement_for(signal, world.inspectorate)
+    desk.post(f"/hub/signalen/{signal.pk}/overdragen/",
+              {"partner": world.inspectorate.pk, "agreement": agreement.pk, "confirm": "on"})
     handover = signal.handovers.get()
     entry = AuditEntry.objects.get(event="hub_handover_created")
     assert entry.purpose == "Toezicht arbeidsuitbuiting"
@@ -81,6 +83,9 @@ def test_handover_shows_the_partner_only_agreed_fields_and_is_audited(world, sta
     html = partner.get(f"/hub/inbox/{handover.pk}/").content.decode()
     payload = html.split('data-testid="payload"')[1].split("</dl>")[0]
     assert "Venlo" in payload and "FL07" in payload
+    local = timezone.localtime(signal.received_at)
+    assert f"{local:%H:%M}" in payload and signal.received_at.isoformat() not in html
+    assert "+00:00" not in html and "T0" not in payload
     for secret in ("Testova", "paspoort ingenomen", "melder-geheim", "1990-02-03"):
         assert secret not in html
     assert AuditEntry.objects.filter(event="hub_handover_viewed").count() == 1
@@ -193,7 +198,8 @@ def test_capture_histories_flag_each_source_per_linked_person(world, make_user,
 def test_codebook_edit_creates_a_new_version_and_old_signals_keep_theirs(world, staff_client) -> None:  # type: ignore[no-untyped-def]
     old = submit(indicators=["FL11"])
     data = json.loads(json.dumps(services.current_codebook().data))
-    data["version"] = "2026.2"
+    seeded = data["version"]
+    data["version"] = "2026.9"
     data["weights"]["weak"] = 2
     client = staff_client(Role.ADMIN, world.desk)
     bad = client.post("/hub/codeboek/", {"data": "{not json", "note": "x"})
@@ -202,5 +208,5 @@ def test_codebook_edit_creates_a_new_version_and_old_signals_keep_theirs(world, 
     assert ok.status_code == 302
     new = submit(indicators=["FL11"])
     old.refresh_from_db()
-    assert (old.codebook.version, old.score) == ("2026.1", 1)
-    assert (new.codebook.version, new.score) == ("2026.2", 2)
+    assert (old.codebook.version, old.score) == (seeded, 1)
+    assert (new.codebook.version, new.score) == ("2026.9", 2)

@@ -8,7 +8,7 @@ is always explained with the weights that scored it.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -17,12 +17,18 @@ from typing import Any
 import jsonschema
 
 CODEBOOK_DIR = Path(__file__).resolve().parent / "codebook"
-DEFAULT_VERSION = "2026.1"
+DEFAULT_VERSION = "2026.2"  # 2026.2 = 2026.1 plus keyword lists for suggestions
 WEIGHT_NAMES = ("strong", "medium", "weak")
 
 _LABEL = {"type": "object", "required": ["nl", "en"],
           "properties": {"nl": {"type": "string", "minLength": 1},
                          "en": {"type": "string", "minLength": 1}}}
+# Words and phrases that suggest an indicator in free text (see ``suggest.py`` for the
+# syntax: ``word*`` is a prefix, ``re:`` a regular expression). Optional: a codebook
+# without them simply suggests from its labels.
+_KEYWORDS = {"type": "object", "additionalProperties": False,
+             "properties": {lang: {"type": "array", "items": {"type": "string", "minLength": 2}}
+                            for lang in ("nl", "en")}}
 _CODED = {"type": "object", "required": ["code", "label"],
           "properties": {"code": {"type": "string", "pattern": "^[a-z_]+$"}, "label": _LABEL}}
 SCHEMA: dict[str, Any] = {
@@ -54,10 +60,11 @@ SCHEMA: dict[str, Any] = {
                     "additionalProperties": False,
                     "properties": {
                         "code": {"type": "string", "pattern": "^[A-Z]{2}[0-9]{2}$"},
-                        "label": _LABEL, "question": _LABEL,
+                        "label": _LABEL, "question": _LABEL, "keywords": _KEYWORDS,
                         "weight": {"enum": list(WEIGHT_NAMES)},
                         "urgent": {"type": "boolean"},
                         "implies_form": {"type": "string"}}}}}}},
+        "minor_keywords": _KEYWORDS,
         "recruitment_methods": {"type": "array", "items": _CODED},
         "recruiter_relations": {"type": "array", "items": _CODED},
     },
@@ -77,6 +84,7 @@ class Indicator:
     urgent: bool = False
     implies_form: str | None = None
     question: Mapping[str, str] | None = None
+    keywords: Mapping[str, Sequence[str]] | None = None
 
 
 def validate(data: Any) -> None:
@@ -116,7 +124,8 @@ class Codebook:
         return {
             i["code"]: Indicator(code=i["code"], group=g["code"], label=i["label"],
                                  weight=i["weight"], urgent=bool(i.get("urgent")),
-                                 implies_form=i.get("implies_form"), question=i.get("question"))
+                                 implies_form=i.get("implies_form"), question=i.get("question"),
+                                 keywords=i.get("keywords"))
             for g in self.data["groups"] for i in g["indicators"]
         }
 
@@ -131,6 +140,29 @@ class Codebook:
     @property
     def triage(self) -> Mapping[str, Any]:
         return self.data["triage"]
+
+    @property
+    def has_keywords(self) -> bool:
+        return bool(self.data.get("minor_keywords")) or any(
+            i.keywords for i in self.indicators.values())
+
+    def lexicon(self, *, keywords_from: Codebook | None = None) -> dict[str, list[str]]:
+        """Terms per indicator code, plus ``"minor"``: labels in both languages and keywords.
+
+        ``keywords_from`` lends the keyword lists of another version (for signals coded
+        with a version that had none), limited to the codes this version knows.
+        """
+        source = keywords_from or self
+        result: dict[str, list[str]] = {}
+        for code, indicator in self.indicators.items():
+            lent = source.indicators.get(code)
+            keywords = (lent.keywords if lent else None) or {}
+            result[code] = [*indicator.label.values(), *keywords.get("nl", ()),
+                            *keywords.get("en", ())]
+        minor = source.data.get("minor_keywords") or {}
+        if minor:
+            result["minor"] = [*minor.get("nl", ()), *minor.get("en", ())]
+        return result
 
     def choices(self, kind: str, language: str) -> list[tuple[str, str]]:
         """(code, label) pairs of ``forms``, ``recruitment_methods`` or ``recruiter_relations``."""

@@ -40,6 +40,8 @@ class HubAuditEvent(models.TextChoices):
     ERASURE_REJECTED = "hub_erasure_rejected", _("Erasure rejected by the second person")
     PERSON_ERASED = "hub_person_erased", _("Person erased")
     PERSONS_LOOKED_UP = "hub_persons_looked_up", _("Persons looked up for a rights request")
+    SIGNAL_CODED = "hub_signal_coded", _("Indicator coded")
+    SUGGESTION_DISMISSED = "hub_suggestion_dismissed", _("Indicator suggestion dismissed")
 
 
 ACTIONS: dict[str, AuditAction] = {
@@ -74,4 +76,6 @@ ACTIONS: dict[str, AuditAction] = {
     HubAuditEvent.ERASURE_REJECTED: AuditAction.CHANGE,
     HubAuditEvent.PERSON_ERASED: AuditAction.DELETE,
     HubAuditEvent.PERSONS_LOOKED_UP: AuditAction.VIEW,
+    HubAuditEvent.SIGNAL_CODED: AuditAction.CHANGE,
+    HubAuditEvent.SUGGESTION_DISMISSED: AuditAction.CHANGE,
 }

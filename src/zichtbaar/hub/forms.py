@@ -234,7 +234,20 @@ class MergeForm(forms.Form):
 
 
 class HandoverForm(forms.Form):
-    partner = forms.IntegerField(min_value=1)
+    partner = forms.IntegerField(min_value=1, max_value=2**62)
+
+
+class HandoverConfirmForm(forms.Form):
+    """The confirmation step: what was shown (partner, agreement) and what was ticked."""
+
+    partner = forms.IntegerField(min_value=1, max_value=2**62)
+    agreement = forms.IntegerField(min_value=1, max_value=2**62)
+    confirm = forms.BooleanField(required=False)
+    acknowledge_uncoded = forms.BooleanField(required=False)
+
+
+class SuggestionForm(forms.Form):
+    code = forms.RegexField(regex=r"^([A-Z]{2}[0-9]{2}|minor)$", max_length=8)
 
 
 class OutcomeForm(forms.Form):

@@ -79,6 +79,9 @@ class Signal(BaseModel):
     recruitment_method = models.CharField(max_length=32, blank=True)
     recruiter_relation = models.CharField(max_length=32, blank=True)
     routing_proposal = models.JSONField(default=list)
+    # Indicator suggestions from the free text that a person dismissed (codes, or "minor");
+    # accepted ones become ordinary indicators. Who decided is in the audit trail.
+    dismissed_suggestions = models.JSONField(default=list, blank=True)
     coded_fields = models.JSONField(default=dict, blank=True)  # channel codes kept verbatim
     municipality = models.CharField(_("municipality"), max_length=100, blank=True)
     description = EncryptedTextField(_("what happened"), blank=True, default="")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -12,6 +13,8 @@ from django.utils import timezone
 from zichtbaar.accounts.models import Organisation, User
 from zichtbaar.accounts.roles import Role, has_capability
 
+from . import codebook as codebook_mod
+from . import sharing, suggest
 from .models import (
     OPEN_STATUSES,
     Channel,
@@ -21,6 +24,7 @@ from .models import (
     PersonRole,
     SharingAgreement,
     Signal,
+    SignalUpdate,
 )
 
 
@@ -70,6 +74,134 @@ def other_partners(signal: Signal) -> QuerySet[Organisation]:
     return Organisation.objects.filter(
         hub_agreements__organisation_id=signal.organisation_id,
         hub_agreements__active=True).distinct().order_by("name")
+
+
+# --- indicator suggestions and the handover confirmation -------------------------------------
+
+@dataclass(frozen=True)
+class Quote:
+    source: str  # "description", "people_text" or "update"
+    pieces: list[tuple[str, bool]]  # (text, matched) for a quote with highlighted words
+    negated: bool
+
+
+@dataclass(frozen=True)
+class SignalSuggestion:
+    code: str  # an indicator code, or "minor"
+    terms: tuple[str, ...]
+    quotes: tuple[Quote, ...]
+
+    @property
+    def negated(self) -> bool:
+        return all(q.negated for q in self.quotes)
+
+
+def suggestion_lexicon(signal: Signal) -> dict[str, list[str]]:
+    """Terms of the signal's own codebook version. A version without keyword lists (2026.1)
+    borrows those of the repository's default version, only for codes it knows, so an
+    accepted suggestion is always a valid code of the signal's version."""
+    book = codebook_mod.Codebook(signal.codebook.data)
+    if book.has_keywords:
+        return book.lexicon()
+    return book.lexicon(keywords_from=codebook_mod.Codebook(codebook_mod.load_file()))
+
+
+def indicator_suggestions(signal: Signal) -> list[SignalSuggestion]:
+    """Codes the free text suggests that are neither coded nor dismissed yet.
+
+    Only a display and a shortlist for a person: nothing here changes the signal or its
+    score. The texts are the description, who is involved and the reporter's additions.
+    """
+    texts: list[tuple[str, str]] = [("description", signal.description),
+                                    ("people_text", signal.people_text)]
+    texts += [("update", u.text) for u in signal.updates.filter(
+        kind=SignalUpdate.Kind.REPORTER_ADDITION)]
+    skip = set(signal.indicators) | set(signal.dismissed_suggestions)
+    if signal.minor:
+        skip.add("minor")
+    lexicon = suggestion_lexicon(signal)
+    found: dict[str, list[tuple[str, str, suggest.Suggestion]]] = {}
+    for source, text in texts:
+        for item in suggest.find(text or "", lexicon, exclude=skip):
+            found.setdefault(item.code, []).append((source, text, item))
+    result = []
+    for code in lexicon:
+        if code not in found:
+            continue
+        terms: dict[str, None] = {}
+        quotes = []
+        for source, text, item in found[code]:
+            terms.update(dict.fromkeys(item.terms))
+            for match in item.matches[:3]:
+                quotes.append(Quote(source=source, pieces=suggest.excerpt(text, match.spans),
+                                    negated=match.negated))
+        result.append(SignalSuggestion(code=code, terms=tuple(terms), quotes=tuple(quotes)))
+    return result
+
+
+def handover_partners(signal: Signal) -> list[dict[str, Any]]:
+    """Every organisation the signal could go to: those the rules propose first, then the
+    others with an active agreement; each with its agreement (or none) and whether it
+    already received this signal."""
+    rows: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    for row in partner_candidates(signal):
+        if row["partner"].pk not in seen:
+            seen.add(row["partner"].pk)
+            rows.append({**row, "proposed": True})
+    for partner in other_partners(signal):
+        if partner.pk in seen:
+            continue
+        seen.add(partner.pk)
+        rows.append({"partner": partner, "proposed": False, "rules": [],
+                     "agreement": agreement_active(signal, partner),
+                     "handed_over": signal.handovers.filter(partner=partner).exists()})
+    return rows
+
+
+def agreement_active(signal: Signal, partner: Organisation) -> SharingAgreement | None:
+    return (SharingAgreement.objects.filter(organisation_id=signal.organisation_id,
+                                            partner=partner, active=True)
+            .order_by("-created_at").first())
+
+
+# A signal awaiting its second person for closing is not handed over (``handover_create``).
+HANDOVER_STATUSES = tuple(s for s in OPEN_STATUSES if s != "close_pending")
+
+
+@dataclass(frozen=True)
+class HandoverPreview:
+    """Exactly what a handover to ``partner`` would carry, before anything is sent."""
+
+    partner: Organisation
+    agreement: SharingAgreement | None
+    shared: dict[str, Any]  # the projected payload, as it would be stored
+    withheld: list[str]  # catalogue fields the agreement does not allow
+    uncoded: bool  # score 0 or no indicators: needs an extra acknowledgement
+    already: bool
+    open: bool
+
+    @property
+    def can_confirm(self) -> bool:
+        return self.agreement is not None and not self.already and self.open
+
+
+def handover_preview(signal: Signal, partner: Organisation) -> HandoverPreview:
+    from .services import full_payload  # services import this module
+
+    agreement = agreement_active(signal, partner)
+    allowed = agreement.allowed_fields if agreement else []
+    shared = sharing.project(full_payload(signal), allowed)
+    return HandoverPreview(
+        partner=partner, agreement=agreement, shared=shared,
+        withheld=[f for f in sharing.ShareField.values if f not in shared],
+        uncoded=signal_is_uncoded(signal),
+        already=signal.handovers.filter(partner=partner).exists(),
+        open=signal.status in HANDOVER_STATUSES)
+
+
+def signal_is_uncoded(signal: Signal) -> bool:
+    return signal.score == 0 or not signal.indicators
 
 
 def persons_matching(user: User, *, signal_id: int | None, keys: dict[str, str]

@@ -25,7 +25,7 @@ from zichtbaar.accounts.roles import OrganisationType
 from zichtbaar.audit.record import record
 
 from . import codebook as codebook_mod
-from . import routing, sharing, triage
+from . import routing, selectors, sharing, triage
 from .events import HubAuditEvent
 from .models import (
     OPEN_STATUSES,
@@ -456,8 +456,13 @@ def agreement_for(signal: Signal, partner: Organisation) -> SharingAgreement | N
 
 
 @transaction.atomic
-def handover_create(*, actor: Any, signal: Signal, partner: Organisation) -> Handover:
-    """Hand over what the partner's agreement allows, with basis and purpose in the audit."""
+def handover_create(*, actor: Any, signal: Signal, partner: Organisation,
+                    confirmation: Mapping[str, Any] | None = None) -> Handover:
+    """Hand over what the partner's agreement allows, with basis and purpose in the audit.
+
+    People hand over through ``handover_confirm``; this is the step both share, also used
+    by the demo loader and by tests that need a handover to exist.
+    """
     _require_open(signal)
     if signal.status == Status.CLOSE_PENDING:
         raise HubError("not_open")
@@ -479,8 +484,99 @@ def handover_create(*, actor: Any, signal: Signal, partner: Organisation) -> Han
            object_id=handover.pk, organisation_id=signal.organisation_id,
            purpose=agreement.purpose,
            detail={"signal": signal.pk, "partner": partner.pk, "agreement": agreement.pk,
-                   "legal_basis": agreement.legal_basis, "fields": sorted(payload)})
+                   "legal_basis": agreement.legal_basis, "fields": sorted(payload),
+                   **({"confirmation": dict(confirmation)} if confirmation else {})})
     return handover
+
+
+@transaction.atomic
+def handover_confirm(*, actor: Any, signal: Signal, partner: Organisation | None,
+                     agreement_id: int | None, confirmed: bool,
+                     uncoded_acknowledged: bool = False) -> Handover:
+    """A deliberate handover: only after a person saw the partner, the legal basis, the
+    fields that go and the score on the confirmation page, and ticked that they did.
+
+    * No partner, no tick: nothing happens (``partner_required``, ``confirmation_required``).
+    * The agreement must still be the one that was shown (``agreement_changed``): if an
+      administrator replaced or ended it in between, the person must look again, because
+      the fields or the basis may differ.
+    * A signal with score 0 or without coded indicators may still go out (the desk acts on
+      "de geringste aanwijzing", and a reporter's words can be alarming before anyone has
+      coded them), but only with a second, explicit acknowledgement ("score 0, geen
+      indicatoren gecodeerd"). The page lists any unreviewed suggestions from the free text
+      first, so the analyst can code them instead. No free-text reason is asked for: it
+      would put personal data in the audit trail; the acknowledgement itself is recorded.
+    """
+    if partner is None:
+        raise HubError("partner_required")
+    if not confirmed:
+        raise HubError("confirmation_required")
+    agreement = agreement_for(signal, partner)
+    if agreement is None:
+        raise HubError("no_agreement")
+    if agreement.pk != agreement_id:
+        raise HubError("agreement_changed")
+    uncoded = selectors.signal_is_uncoded(signal)
+    if uncoded and not uncoded_acknowledged:
+        raise HubError("uncoded_not_acknowledged")
+    return handover_create(actor=actor, signal=signal, partner=partner, confirmation={
+        "confirmed": True, "score": signal.score, "indicators": len(signal.indicators),
+        "uncoded_acknowledged": uncoded})
+
+
+# --- indicator suggestions -----------------------------------------------------------------
+
+def _suggestion(signal: Signal, code: str) -> selectors.SignalSuggestion:
+    """The suggestion as the page shows it now; a code that is not suggested is refused."""
+    for item in selectors.indicator_suggestions(signal):
+        if item.code == code:
+            return item
+    raise HubError("suggestion_unknown", code)
+
+
+@transaction.atomic
+def signal_suggestion_accept(*, actor: Any, signal: Signal, code: str) -> Signal:
+    """Code a suggested indicator (or "minor involved"): rescored and rerouted like any
+    coding, with an audit entry that says it came from a suggestion and which terms."""
+    signal = (Signal.objects.select_for_update().select_related("codebook", "routing_rules")
+              .get(pk=signal.pk))
+    _require_open(signal)
+    item = _suggestion(signal, code)
+    book = codebook_mod.Codebook(signal.codebook.data)
+    indicators = sorted(set(signal.indicators) | ({code} if code != "minor" else set()))
+    minor = True if code == "minor" else signal.minor
+    channel_asked = [p["partner_type"] for p in signal.routing_proposal
+                     if "channel" in p.get("rules", [])]
+    before = signal.score
+    result, proposal, all_forms = _assess(indicators, signal.forms, minor, book,
+                                          signal.routing_rules.data, channel_asked)
+    signal.indicators, signal.forms, signal.minor = indicators, all_forms, minor
+    signal.score, signal.urgent, signal.explanation = (result.score, result.urgent,
+                                                       result.explanation())
+    signal.routing_proposal = proposal
+    signal.target_at = min(signal.target_at, triage.target_at(signal.received_at, result))
+    signal.save(update_fields=["indicators", "forms", "minor", "score", "urgent",
+                               "explanation", "routing_proposal", "target_at", "updated_at"])
+    record(HubAuditEvent.SIGNAL_CODED, actor=actor, object_type="hub_signal",
+           object_id=signal.pk, organisation_id=signal.organisation_id,
+           detail={"code": code, "source": "suggestion", "terms": list(item.terms),
+                   "score_before": before, "score": result.score, "urgent": result.urgent,
+                   "codebook": signal.codebook.version})
+    return signal
+
+
+@transaction.atomic
+def signal_suggestion_dismiss(*, actor: Any, signal: Signal, code: str) -> Signal:
+    """Not applicable, says a person: the suggestion is no longer shown for this signal."""
+    signal = Signal.objects.select_for_update().get(pk=signal.pk)
+    _require_open(signal)
+    item = _suggestion(signal, code)
+    signal.dismissed_suggestions = sorted(set(signal.dismissed_suggestions) | {code})
+    signal.save(update_fields=["dismissed_suggestions", "updated_at"])
+    record(HubAuditEvent.SUGGESTION_DISMISSED, actor=actor, object_type="hub_signal",
+           object_id=signal.pk, organisation_id=signal.organisation_id,
+           detail={"code": code, "terms": list(item.terms)})
+    return signal
 
 
 def handover_payload(handover: Handover) -> dict[str, Any]:

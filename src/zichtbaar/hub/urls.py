@@ -18,6 +18,7 @@ urlpatterns = [
     path("hub/signalen/<int:pk>/", views.signal_detail, name="signal_detail"),
     path("hub/signalen/<int:pk>/bijlagen/<int:attachment>/", views.attachment_download,
          name="attachment"),
+    path("hub/signalen/<int:pk>/overdragen/", views.handover_confirm, name="handover_confirm"),
     path("hub/signalen/<int:pk>/<slug:action>/", views.signal_action, name="signal_action"),
     path("hub/inbox/", views.inbox, name="inbox"),
     path("hub/inbox/<int:pk>/", views.handover_detail, name="handover_detail"),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -63,7 +65,21 @@ ERRORS = {
                                     "second person."),
     "erasure_second_person": gettext_lazy(
         "Erasure needs a second person: a colleague other than the requester must decide."),
+    "partner_required": gettext_lazy("Choose the partner to hand over to."),
+    "confirmation_required": gettext_lazy(
+        "Nothing was handed over. Check the partner, the legal basis and the fields that will "
+        "be shared below, then confirm explicitly."),
+    "agreement_changed": gettext_lazy(
+        "Nothing was handed over: the sharing agreement with this partner changed in the "
+        "meantime. Check the legal basis and the fields below again."),
+    "uncoded_not_acknowledged": gettext_lazy(
+        "Nothing was handed over: this signal has score 0 and no coded indicators. Code the "
+        "indicators first, or confirm explicitly that you hand it over anyway."),
+    "suggestion_unknown": gettext_lazy("This suggestion no longer applies."),
 }
+DIRECT_HANDOVER = gettext_lazy(
+    "Nothing was handed over. A handover is made only on this confirmation page: check the "
+    "partner, the legal basis and the fields, then confirm.")
 REFUSALS = {
     rights.HOLD_HANDOVER_OPEN: gettext_lazy(
         "Not erased: a partner is still acting on a handover of this signal and has not "
@@ -74,6 +90,7 @@ REFUSALS = {
         "signal, so the data must be kept for it (art. 17(3)(b) and (e) GDPR)."),
 }
 PURPOSE_ASSESS = gettext_lazy("assessing a signal")
+PURPOSE_HANDOVER = gettext_lazy("preparing a handover")
 
 
 def _error(exc: services.HubError) -> str:
@@ -186,6 +203,8 @@ def signal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "forms": presentation.form_lines(signal.forms, book),
         "persons": signal.persons.all(), "updates": signal.updates.all(),
         "attachments": signal.attachments.all(), "handovers": signal.handovers.all(),
+        "suggestions": presentation.suggestion_rows(selectors.indicator_suggestions(signal),
+                                                    book),
         "partners": selectors.partner_candidates(signal),
         "other_partners": selectors.other_partners(signal),
         "can_manage": has_capability(request.user, "hub.signal.manage"),  # type: ignore[arg-type]
@@ -234,13 +253,24 @@ def signal_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 messages.success(request, _("Signals merged."))
                 return redirect("hub:signal_detail", into.pk)
         elif action == "handover":
+            # The old one-click handover: never hands over, only leads to the confirmation.
             form = forms.HandoverForm(request.POST)
+            messages.error(request, str(DIRECT_HANDOVER))
+            url = reverse("hub:handover_confirm", args=[signal.pk])
             if form.is_valid():
-                partner = Organisation.objects.filter(pk=form.cleaned_data["partner"]).first()
-                if partner is None:
-                    raise services.HubError("no_agreement")
-                services.handover_create(actor=user, signal=signal, partner=partner)
-                messages.success(request, _("Handed over to %(org)s.") % {"org": partner.name})
+                url += "?" + urlencode({"partner": form.cleaned_data["partner"]})
+            return redirect(url)
+        elif action in ("suggestion-accept", "suggestion-dismiss"):
+            form = forms.SuggestionForm(request.POST)
+            if form.is_valid():
+                code = form.cleaned_data["code"]
+                if action == "suggestion-accept":
+                    services.signal_suggestion_accept(actor=user, signal=signal, code=code)
+                    messages.success(request, _("Suggestion accepted: %(code)s is now coded.")
+                                     % {"code": code if code != "minor" else _("minor")})
+                else:
+                    services.signal_suggestion_dismiss(actor=user, signal=signal, code=code)
+                    messages.success(request, _("Suggestion dismissed."))
         else:
             return HttpResponse(status=404)
         if not form.is_valid():
@@ -249,6 +279,67 @@ def signal_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     except services.HubError as exc:
         messages.error(request, _error(exc))
     return redirect("hub:signal_detail", signal.pk)
+
+
+def _partner_from(value: Any, signal: Any) -> Organisation | None:
+    """An organisation other than the signal's owner, from a submitted id; else ``None``."""
+    text = str(value or "").strip()
+    if not text.isdigit() or len(text) > 18:
+        return None
+    return (Organisation.objects.exclude(pk=signal.organisation_id).filter(pk=int(text))
+            .first())
+
+
+@require_capability("hub.signal.manage")
+@require_http_methods(["GET", "POST"])
+def handover_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """The one way a person hands a signal over: choose the partner (no default), see the
+    basis, the fields that go and those that stay, and the score, then confirm.
+
+    See ``services.handover_confirm`` for what a confirmation needs. Every rendering shows
+    personal data (the fields that would be shared), so each is recorded as a view.
+    """
+    user = request.user
+    signal = access_signal(user, pk, purpose="", manage=True)
+    status = 200
+    chosen = request.POST.get("partner") if request.method == "POST" else \
+        request.GET.get("partner")
+    partner = _partner_from(chosen, signal)
+    if chosen not in (None, "") and partner is None and request.method == "GET":
+        messages.error(request, _error(services.HubError("partner_required")))
+        status = 400
+    if request.method == "POST":
+        form = forms.HandoverConfirmForm(request.POST)
+        valid = form.is_valid()
+        try:
+            handover = services.handover_confirm(
+                actor=user, signal=signal, partner=partner,
+                agreement_id=form.cleaned_data.get("agreement") if valid else None,
+                confirmed=valid and form.cleaned_data["confirm"],
+                uncoded_acknowledged=valid and form.cleaned_data["acknowledge_uncoded"])
+        except services.HubError as exc:
+            messages.error(request, _error(exc))
+            status = 400
+        else:
+            messages.success(request, _("Handed over to %(org)s.") % {"org": handover.partner.name})
+            return redirect("hub:signal_detail", signal.pk)
+    record(HubAuditEvent.SIGNAL_VIEWED, actor=user, object_type="hub_signal",
+           object_id=signal.pk, purpose=str(PURPOSE_HANDOVER),
+           organisation_id=user.organisation_id)  # type: ignore[union-attr]
+    book = codebook_mod.Codebook(signal.codebook.data)
+    context: dict[str, Any] = {
+        "signal": signal, "partners": selectors.handover_partners(signal), "partner": partner,
+        "explanation": presentation.explanation_rows(signal.explanation, book),
+        "urgency": presentation.urgency_lines(signal.explanation.get("urgency_reasons", []),
+                                              book),
+        "open_suggestions": len(selectors.indicator_suggestions(signal)),
+    }
+    if partner is not None:
+        preview = selectors.handover_preview(signal, partner)
+        context.update({"preview": preview,
+                        "shared_rows": presentation.payload_rows(preview.shared, book),
+                        "withheld": presentation.field_labels(preview.withheld)})
+    return render(request, "hub/handover_confirm.html", context, status=status)
 
 
 @require_capability("hub.queue.view")
