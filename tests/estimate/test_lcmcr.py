@@ -18,12 +18,14 @@ import numpy as np
 import pytest
 
 from zichtbaar import __version__
+from zichtbaar.estimate import lcmcr as lcmcr_module
 from zichtbaar.estimate.histories import InputError
 from zichtbaar.estimate.lcmcr import (
     DEFAULT_BURNIN,
     DEFAULT_THINNING,
     LCMCRResult,
     _geweke_z,
+    _Maps,
     lcmcr,
     lcmcr_from,
 )
@@ -90,6 +92,17 @@ def test_kosovo_interval_overlaps_r(kosovo_r_settings, reference):
 
 
 @pytest.mark.slow
+def test_kosovo_posterior_mean_matches_r(kosovo_r_settings, reference):
+    # The sweep draws n0 and the classes of seen and unseen units in one multinomial (not
+    # LCMCR's two calls): the posterior mean must still land where R's does. The mean
+    # carries the upper tail, so its Monte Carlo error is about twice the median's.
+    ref = reference["kosovo4"]["bayes"]["LCMCR"]
+    q = ref["quantiles"]
+    assert q["2.5%"] < kosovo_r_settings.mean < q["97.5%"]
+    assert kosovo_r_settings.mean == pytest.approx(ref["posterior_mean"], rel=2 * MEDIAN_REL)
+
+
+@pytest.mark.slow
 def test_kosovo_settings_are_the_reference_call(kosovo_r_settings):
     s = kosovo_r_settings.settings
     assert (s["burnin"], s["samples"], s["thinning"]) == (100_000, 1000, 100)
@@ -139,6 +152,82 @@ def test_two_seeds_agree(hiv_two_seeds):
     assert not np.array_equal(a.samples, b.samples)
     assert a.estimate == pytest.approx(b.estimate, rel=MEDIAN_REL)
     assert _overlap(a.ci, b.ci) >= INTERVAL_OVERLAP
+
+
+@pytest.mark.slow
+def test_alpha_never_collapses_to_zero(hiv_two_seeds):
+    # On these data alpha often gets tiny (one or two occupied classes). The stick's second
+    # shape alpha + n_{>c} must keep it: the sampler before issue 12 computed it as
+    # (alpha + N + 1) - cumsum - 1, lost alpha to rounding, and a chain that drew b = 0
+    # stayed at alpha = 0 for good, which pulled N's posterior down.
+    for res in hiv_two_seeds:
+        assert np.all(res.alpha_samples > 0) and np.all(np.isfinite(res.alpha_samples))
+
+
+def test_maps_reproduce_the_direct_formulas():
+    # The sweep's bookkeeping as fixed matrices must give exactly LCMCR's quantities.
+    rng = np.random.default_rng(0)
+    x, _, _ = _load("kosovo4")
+    m, J = x.shape
+    K, a_alpha, b_alpha, n, alpha = 5, 0.25, 0.25, 4400, 0.37
+    maps = _Maps(x.astype(float), K, a_alpha, b_alpha, n)
+    z = rng.integers(0, 50, (m + 1, K))  # class counts; the last row is the unseen
+    caught = x.T @ z[:m]  # (J, K)
+    size = z.sum(axis=0)
+    tail = np.cumsum(size[::-1])[::-1][1:]  # n_{>c}
+    shapes = maps.l1t_full @ z.ravel() + maps.l2t @ np.array([alpha, 1.0])
+    S = maps.S
+    np.testing.assert_array_equal(shapes[: J * K], (caught + 1).ravel())
+    np.testing.assert_array_equal(shapes[J * K : 2 * J * K], (size - caught + 1).ravel())
+    np.testing.assert_array_equal(shapes[2 * J * K : 2 * J * K + K - 1], size[:-1] + 1)
+    np.testing.assert_allclose(shapes[2 * J * K + K - 1 : S - 2], alpha + 1 + tail)
+    assert tuple(shapes[S - 2 : S]) == (a_alpha + K - 1, n)
+    np.testing.assert_allclose(shapes[S:], alpha + tail)  # no rounding: alpha + whole numbers
+    # the logs -> log P(history, class) and alpha's rate
+    ya, yb, y1, y2, _, yw, yl = maps.rows
+    y = np.append(rng.normal(size=maps.D), 1.0)
+    lam_a, lam_b = y[ya:yb].reshape(J, K), y[yb:y1].reshape(J, K)
+    log_sum = y[S : S + J * K].reshape(J, K)
+    log_v = y[y1:y2] - y[yl:-1]
+    log_1mv = y[y2 : y2 + K - 1] + y[yw:yl] - y[yl:-1]
+    log_nu = np.append(log_v, 0.0) + np.concatenate([[0.0], np.cumsum(log_1mv)])
+    const = (lam_b - log_sum).sum(axis=0) + log_nu
+    xa = np.vstack([x, np.zeros(J)])
+    expected = xa @ (lam_a - lam_b) + const
+    out = y @ maps.rw_full
+    np.testing.assert_allclose(out[:-1].reshape(m + 1, K), expected, atol=1e-12)
+    assert out[-1] == pytest.approx(b_alpha - log_nu[-1])
+    np.testing.assert_allclose(y @ maps.rnu, log_nu, atol=1e-12)
+
+
+def test_large_tables_take_the_two_step_products(monkeypatch):
+    # Many histories make the folded matrices large, so the sweep then multiplies in two
+    # steps; the chain is the same (the products differ in rounding only).
+    data = _load("kosovo4")
+    folded = lcmcr(*data, burnin=1000, samples=200, thinning=3, seed=21, chains=8)
+    monkeypatch.setattr(lcmcr_module, "_FUSE_FLOPS", 0)
+    two_step = lcmcr(*data, burnin=1000, samples=200, thinning=3, seed=21, chains=8)
+    np.testing.assert_array_equal(folded.samples, two_step.samples)
+    np.testing.assert_allclose(folded.alpha_samples, two_step.alpha_samples, rtol=1e-9)
+
+
+@pytest.mark.slow
+def test_vectorised_chains_agree_with_the_compiled_chain(kosovo_r_settings):
+    # chains > 1 run in numpy, side by side; on kosovo4 they converge within R's budget
+    res = lcmcr(*_load("kosovo4"), seed=12345, chains=8)
+    assert res.settings["chains"] == 8 and res.samples.shape == (1000,)
+    assert res.estimate == pytest.approx(kosovo_r_settings.estimate, rel=MEDIAN_REL)
+    assert _overlap(res.ci, kosovo_r_settings.ci) >= INTERVAL_OVERLAP
+
+
+def test_compiled_and_vectorised_paths_share_the_basics():
+    data = _load("rcapture_hiv")
+    for chains in (1, 4):
+        res = _short(data, 3, chains=chains)
+        assert res.samples.shape == (200,)
+        assert np.all(res.samples >= res.observed) and np.all(res.samples <= 21 * 1896)
+        assert np.all(res.alpha_samples > 0)
+        assert set(np.unique(res.k_star_samples)) <= set(range(1, 6))
 
 
 def _short(data, seed, **kw):

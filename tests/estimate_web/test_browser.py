@@ -45,5 +45,15 @@ def test_researcher_uploads_csv_and_sees_the_estimate(browser, live_server, rese
         page.wait_for_function("(img) => img.complete && img.naturalWidth > 0",
                                arg=image.element_handle(), timeout=30_000)
     page.screenshot(path=str(artifacts / "estimate-result.png"), full_page=True)
+    # issue 14, point 6: the candidate table's df column is filled in, with the fit's df
+    table = page.locator("table", has=page.locator(
+        "caption", has_text="Kandidaatmodellen en selectiestappen"))
+    assert table.locator("thead th").last.inner_text().strip() == "df"
+    shown = [t.strip() for t in table.locator("tbody tr td:last-child").all_inner_texts()]
+    expected = [str(c["df"]) for c in run.result["candidates"]]
+    assert shown and all(t.isdigit() for t in shown)
+    assert shown == expected[: len(shown)]
+    table.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "estimate-candidates-df.png"), full_page=True)
     assert errors == []  # CSP violations and script errors show up as console errors
     context.close()

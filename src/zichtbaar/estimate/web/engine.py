@@ -111,7 +111,37 @@ def execute(data: bytes, parameters: RunParameters,
                  level=parameters["level"], n_boot=parameters["n_boot"],
                  pthresh=parameters["pthresh"], covariates=parameters["covariates"] or None,
                  progress=progress, workers=workers)
+    if not parameters["covariates"]:
+        add_candidate_df(histories, result)
     return json_safe(result)
+
+
+def add_candidate_df(histories: CaptureHistories, result: dict[str, Any]) -> None:
+    """Fill in each log-linear candidate's degrees of freedom where the library left none.
+
+    ``api.run`` reports deviance, AIC and BIC for the stepwise path and the AIC/BIC ranking
+    but no df, so the page's df column stayed empty. The df is what the candidate's own fit
+    would report: the cells kept (minus structural zeros and the cells of terms nobody is
+    on) less the design's columns, from the library's ``build_spec``, no refit needed.
+    """
+    from itertools import combinations
+
+    from zichtbaar.estimate.loglinear import build_spec, term_name
+
+    if result.get("method") not in {"stepwise", "aic", "bic", "main"}:
+        return
+    lists = list(histories.lists)
+    pairs = {term_name(t, lists): t for t in combinations(range(len(lists)), 2)}
+    y = histories.cell_counts().astype(float)
+    for cand in result.get("candidates") or []:
+        model = cand.get("model")
+        if cand.get("df") is not None or not isinstance(model, list):
+            continue
+        terms = [pairs.get(str(name)) for name in model]
+        if any(t is None for t in terms):
+            continue  # not a two-way term of these lists: leave the cell empty
+        spec = build_spec(lists, y, terms, histories.structural_zeros)
+        cand["df"] = int(len(spec.cells) - spec.X.shape[1])
 
 
 def result_csv(result: Mapping[str, Any]) -> str:

@@ -86,7 +86,9 @@ def _candidate(item: dict[str, Any]) -> dict[str, Any]:
     model = item.get("model")
     terms = ", ".join(str(t) for t in model) if isinstance(model, list | tuple) else str(
         model or "")
-    return {**item, "terms": terms}
+    # df may be absent (results stored before engine.add_candidate_df): None, so the
+    # template's default_if_none shows a dash; an absent key would render as ""
+    return {**item, "terms": terms, "df": item.get("df")}
 
 
 def result_view(result: dict[str, Any] | None, lang: str | None = None) -> ResultView | None:
