@@ -27,7 +27,7 @@ FIELDS = ("id", "name_nl", "name_en", "definition", "numerator", "denominator", 
 
 def _edited(**changes: Any) -> dict[str, Any]:
     data = copy.deepcopy(catalogue_mod.load_file())
-    data["version"] = "2026.2"
+    data["version"] = "2026.3"
     for ident, fields in changes.items():
         item = next(i for i in data["indicators"] if i["id"] == ident.replace("_", "-"))
         item.update(fields)
@@ -37,7 +37,7 @@ def _edited(**changes: Any) -> dict[str, Any]:
 def test_catalogue_is_seeded_from_the_file_with_every_section_2_indicator() -> None:
     row = services.current_catalogue()
     book = services.catalogue()
-    assert row.version == "2026.1" and row.note == "seed"
+    assert row.version == "2026.2" and row.note == "seed"
     assert sorted(set(SECTION_2) - set(book.indicators)) == []
     for ident in SECTION_2:
         item = book.get(ident)
@@ -70,10 +70,11 @@ def test_an_edit_is_a_new_version_and_the_old_one_stays(admin) -> None:  # type:
     assert CatalogueVersion.objects.count() == 2
     first.refresh_from_db()
     assert next(i for i in first.data["indicators"]
-                if i["id"] == "AL1-06")["baseline"] == {"text": "not found"}
+                if i["id"] == "AL1-06")["baseline"] == {"text_nl": "geen cijfer gevonden",
+                                                        "text_en": "not found"}
     assert services.catalogue().get("AL1-06")["baseline"]["value"] == 120
     entry = AuditEntry.objects.get(event="monitor_catalogue_created")
-    assert entry.detail == {"version": "2026.2"} and entry.actor_id == admin.pk
+    assert entry.detail == {"version": "2026.3"} and entry.actor_id == admin.pk
     with pytest.raises(services.MonitorError) as again:
         services.catalogue_version_create(actor=admin, data=data)
     assert again.value.code == "version_exists"
@@ -94,6 +95,42 @@ def test_bad_data_is_refused_with_the_place_named(admin, changes, message) -> No
         services.catalogue_version_create(actor=admin, data=_edited(**changes))
     assert message in str(refused.value)
     assert CatalogueVersion.objects.count() == 1  # only the seed
+
+
+def test_every_baseline_and_target_of_the_file_is_bilingual() -> None:
+    """Issue 14: the dashboard reads Dutch; prose numbers in Dutch notation (1.045, 7,7)."""
+    for item in catalogue_mod.load_file()["indicators"]:
+        for key in ("baseline", "target"):
+            anchor = item[key]
+            if anchor is None:
+                continue
+            assert anchor["text_nl"] and anchor["text_en"] and "text" not in anchor, item["id"]
+    book = services.catalogue()
+    assert book.get("AL1-07")["baseline"]["text_nl"] == "bijna verdubbeld tot 1.045 (2019)"
+    assert "7,7 (2019)" in book.get("AL1-02")["baseline"]["text_nl"]
+
+
+@pytest.mark.parametrize(("anchor", "nl", "en"), [
+    ({"text_nl": "elke regio", "text_en": "every region"}, "elke regio", "every region"),
+    ({"text": "trainingslog"}, "trainingslog", "trainingslog"),  # hand-edited: one text
+    ({"text_nl": "elke regio", "text": "every region"}, "elke regio", "every region"),
+    ({"value": 3}, "", ""),
+    (None, "", ""),
+])
+def test_an_anchor_text_is_picked_for_the_language(anchor, nl, en) -> None:  # type: ignore[no-untyped-def]
+    assert catalogue_mod.anchor_text(anchor, "nl") == nl
+    assert catalogue_mod.anchor_text(anchor, "en") == en
+
+
+def test_a_plain_text_is_accepted_but_one_language_alone_is_not(admin) -> None:  # type: ignore[no-untyped-def]
+    services.current_catalogue()
+    plain = _edited(AL1_06={"baseline": {"value": 120, "year": 2026, "text": "trainingslog"}})
+    assert services.catalogue_version_create(actor=admin, data=plain).version == "2026.3"
+    half = _edited(AL1_06={"baseline": {"value": 120, "text_nl": "trainingslog"}})
+    half["version"] = "2026.4"
+    with pytest.raises(CatalogueError, match=r"indicators\[6\] \(AL1-06\)/baseline: give "
+                       r"text_nl and text_en \(or one text for both languages\)"):
+        services.catalogue_version_create(actor=admin, data=half)
 
 
 def test_a_derived_indicator_without_inputs_is_refused() -> None:

@@ -121,6 +121,44 @@ def test_baseline_and_target_come_from_the_catalogue() -> None:
     assert chart.target is not None and chart.target.value == 35
 
 
+def test_baseline_and_target_notes_read_in_the_page_language() -> None:
+    """Issue 14: Dutch pages show the catalogue's Dutch texts, English pages the English."""
+    from django.conf import settings
+
+    dutch = Client().get("/monitor/public/")
+    assert dutch.status_code == 200
+    html = dutch.content.decode()
+    assert "Uitgangswaarde: 19 van de 35 → 30 van de 35" in html  # AL4-03
+    assert "Streefwaarde: elke regio" in html
+    assert "Uitgangswaarde: circa 9,5 (publicatie op 18 oktober)" in html  # AL5-01
+    assert "unique visitors" not in html and "every region" not in html
+    english = Client()
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = english.get("/monitor/public/").content.decode()
+    assert '<html lang="en">' in html
+    assert "Baseline: 19/35 → 30/35" in html
+    assert "Target: every region" in html
+    assert "Streefwaarde" not in html and "elke regio" not in html
+
+
+def test_a_hand_edited_plain_text_shows_in_both_languages(admin) -> None:  # type: ignore[no-untyped-def]
+    """A catalogue edited by hand may give one ``text``; both languages show it."""
+    import copy
+
+    data = copy.deepcopy(dict(services.current_catalogue().data))
+    data["version"] = "2026.9"
+    item = next(i for i in data["indicators"] if i["id"] == "AL4-03")
+    item["baseline"] = {"value": 19, "year": 2017, "text": "19/35 volgens de VNG"}
+    services.catalogue_version_create(actor=admin, data=data)
+    spec = dashboard_views.NATIONAL_SPECS["al4-care-coordination"]
+    form = DashboardFilterForm({})
+    assert form.is_valid()
+    for language, label in (("nl", "Uitgangswaarde"), ("en", "Baseline")):
+        with translation.override(language):
+            chart = dashboard_views.build_chart(spec, form.selection(), "public")
+        assert f"{label}: 19/35 volgens de VNG" in chart.notes, language
+
+
 # --- filters -------------------------------------------------------------------------------
 
 def _by_form(researcher) -> None:  # type: ignore[no-untyped-def]

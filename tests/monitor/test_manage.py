@@ -43,7 +43,7 @@ def test_admin_saves_a_new_catalogue_version(admin) -> None:  # type: ignore[no-
                         {"data": yaml.safe_dump(new, allow_unicode=True), "note": "test"})
     assert saved.status_code == 302
     assert list(CatalogueVersion.objects.order_by("created_at")
-                .values_list("version", flat=True)) == ["2026.1", "2027.1"]
+                .values_list("version", flat=True)) == ["2026.2", "2027.1"]
 
 
 def test_only_admins_edit_the_catalogue(researcher) -> None:  # type: ignore[no-untyped-def]

@@ -44,6 +44,23 @@ def _place(data: Any, path: list[Any]) -> str:
     return "/".join(parts) or "(root)"
 
 
+def _has_texts(anchor: Mapping[str, Any]) -> bool:
+    """Both languages, or a plain ``text`` (a hand-edited catalogue, or one before 2026.2)."""
+    return bool(anchor.get("text_nl") and anchor.get("text_en")) or "text" in anchor
+
+
+def anchor_text(anchor: Mapping[str, Any] | None, language: str) -> str:
+    """A baseline's or target's text in ``language`` ("nl"/"en"); a plain ``text`` serves
+    both, and the other language is the last resort rather than nothing."""
+    if not anchor:
+        return ""
+    other = "en" if language == "nl" else "nl"
+    for key in (f"text_{language}", "text", f"text_{other}"):
+        if anchor.get(key):
+            return str(anchor[key])
+    return ""
+
+
 def validate(data: Any) -> None:
     """Raise ``CatalogueError`` with a readable location when ``data`` is not a catalogue."""
     try:
@@ -60,6 +77,11 @@ def validate(data: Any) -> None:
         if not item["id"].startswith(item["action_line"] + "-"):
             raise CatalogueError(f"{where}/action_line: {item['action_line']} does not match "
                                  f"the id {item['id']}")
+        for key in ("baseline", "target"):
+            anchor = item.get(key)
+            if anchor is not None and not _has_texts(anchor):
+                raise CatalogueError(f"{where}/{key}: give text_nl and text_en (or one text "
+                                     "for both languages)")
         if item["type"] == "derived":
             sources = item.get("derived_from")
             if not sources:

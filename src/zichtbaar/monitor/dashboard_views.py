@@ -202,15 +202,15 @@ def _anchors(item: Any) -> tuple[charts.Anchor | None, charts.Anchor | None, lis
         year = str(base["year"]) if base.get("year") else None
         baseline = charts.Anchor(float(base["value"]), _("Baseline %(year)s: %(value)s") % {
             "year": year or "", "value": _number(base["value"])}, year)
-    if base.get("text"):
-        notes.append(_("Baseline: %(text)s") % {"text": base["text"]})
+    if text := labels.anchor_text(base):
+        notes.append(_("Baseline: %(text)s") % {"text": text})
     goal = item.get("target") or {}
     if goal.get("value") is not None:
         label = (_("Target %(year)s: %(value)s") if goal.get("year") else _("Target: %(value)s"))
         target = charts.Anchor(float(goal["value"]), label % {
             "year": goal.get("year") or "", "value": _number(goal["value"])})
-    if goal.get("text"):
-        notes.append(_("Target: %(text)s") % {"text": goal["text"]})
+    if text := labels.anchor_text(goal):
+        notes.append(_("Target: %(text)s") % {"text": text})
     return baseline, target, notes
 
 

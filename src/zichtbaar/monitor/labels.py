@@ -12,6 +12,8 @@ from typing import Any
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from . import catalogue
+
 DIMENSIONS = {
     "form": _("Form of exploitation"), "sex": _("Sex"), "age_band": _("Age"),
     "region": _("Region"), "nationality_group": _("Nationality"), "reporter": _("Reported by"),
@@ -107,3 +109,8 @@ def indicator_name(item: Mapping[str, Any]) -> str:
     """The indicator's name in the reader's language (the catalogue holds both)."""
     language = (get_language() or "nl")[:2]
     return str(item.get("name_en" if language == "en" else "name_nl") or item["id"])
+
+
+def anchor_text(anchor: Mapping[str, Any] | None) -> str:
+    """A baseline's or target's note in the reader's language (``text_nl``/``text_en``)."""
+    return catalogue.anchor_text(anchor, "en" if (get_language() or "nl")[:2] == "en" else "nl")

@@ -32,6 +32,10 @@ REFERENCE_FILE = catalogue_mod.DATA_DIR / "reference_series.yaml"
 POPULATION_FILE = catalogue_mod.DATA_DIR / "population.yaml"
 SOURCE_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 PLATFORM_SOURCE = "platform"
+FIRST_PUBLISHED = "eerste publicatie"  # the reason of a first vintage (stored, Dutch first)
+# Stored with the value, so written in Dutch like the publication titles of the data file.
+DATE_PRECISION_NOTES = {"month": "Publicatiedatum alleen op de maand bekend.",
+                        "year": "Publicatiedatum alleen op het jaar bekend."}
 
 
 class MonitorError(Exception):
@@ -219,7 +223,7 @@ def _manual_add(*, actor: Any, indicator_id: str, period: Period, dims: Mapping[
         indicator_id=indicator_id, period=period, dims=clean, organisation_id=organisation_id,
         source=source, kind=Kind.MANUAL, value=amount, lower=_decimal(lower),
         upper=_decimal(upper), as_of=provenance.as_of or timezone.localdate(),
-        reason=reason.strip() or "first published", provenance=provenance, actor=actor,
+        reason=reason.strip() or FIRST_PUBLISHED, provenance=provenance, actor=actor,
         catalogue_version=row.version, numerator=_decimal(numerator),
         denominator=_decimal(denominator))
     assert vintage is not None
@@ -264,14 +268,14 @@ def _reference_entries(reference: Path, population: Path) -> Iterable[dict[str, 
                                    f"{series['indicator']}: {pub_key!r} is not listed")
             pub = publications[pub_key]
             notes = [item.get("note", ""), pub.get("note", "")]
-            if pub.get("date_precision", "day") != "day":
-                notes.append(f"Publication date known to the {pub['date_precision']} only.")
+            notes.append(DATE_PRECISION_NOTES.get(pub.get("date_precision", "day"), ""))
             period = (Period.year(item["year"]) if "year" in item
                       else Period(item["start"], item["end"]))
             yield {"indicator_id": series["indicator"], "source": series["source"],
                    "dims": series.get("dims", {}), "period": period, "value": item["value"],
                    "lower": item.get("lower"), "upper": item.get("upper"),
-                   "reason": item.get("reason", "first published"),
+                   "reason": item.get("reason", FIRST_PUBLISHED),
+                   "former_titles": pub.get("former_titles", []),
                    "provenance": Provenance(
                        publication=pub["title"], page=str(item.get("page", "")),
                        source_url=pub.get("url", ""),
@@ -281,7 +285,7 @@ def _reference_entries(reference: Path, population: Path) -> Iterable[dict[str, 
     for year, count in sorted(pop["values"].items()):
         yield {"indicator_id": pop["indicator"], "source": pop["source"], "dims": {},
                "period": Period.year(int(year)), "value": count, "lower": None, "upper": None,
-               "reason": "first published",
+               "reason": FIRST_PUBLISHED, "former_titles": pop.get("former_titles", []),
                "provenance": Provenance(publication=pop["publication"], source_url=pop["url"],
                                         note=pop["note"], as_of=dt.date(int(year), month, day))}
 
@@ -289,7 +293,11 @@ def _reference_entries(reference: Path, population: Path) -> Iterable[dict[str, 
 @transaction.atomic
 def reference_values_load(*, actor: Any = None, reference: Path = REFERENCE_FILE,
                           population: Path = POPULATION_FILE) -> WriteReport:
-    """Load the published Dutch series and the population; running it again adds nothing."""
+    """Load the published Dutch series and the population; running it again adds nothing.
+
+    A value counts as loaded under its publication's current title or a former one
+    (``former_titles``): a reworded title is no new publication.
+    """
     _require_enter(actor)
     report = WriteReport()
     for entry in _reference_entries(reference, population):
@@ -299,7 +307,8 @@ def reference_values_load(*, actor: Any = None, reference: Path = REFERENCE_FILE
             series__period_start=period.start, series__period_end=period.end,
             series__dims_key=dims_key(entry["dims"]), series__organisation__isnull=True,
             as_of=provenance.as_of, value=_decimal(entry["value"]),
-            publication=provenance.publication[:300]).exists()
+            publication__in=[t[:300] for t in (provenance.publication,
+                                               *entry["former_titles"])]).exists()
         if existing:
             report.count(entry["indicator_id"], False)
             continue
