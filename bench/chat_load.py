@@ -93,10 +93,11 @@ def reset_chats() -> None:
 
 
 def start_server(port: int, env: dict[str, str], workers: int = 1) -> subprocess.Popen[bytes]:
-    """As ``zichtbaar serve --workers N`` runs it (several workers need the Redis layer)."""
+    """As ``zichtbaar serve --workers N`` runs it (several workers need the Redis layer),
+    without per-message compression as there."""
     code = ("import uvicorn; uvicorn.run('zichtbaar.project.asgi:application', "
             f"host='127.0.0.1', port={port}, lifespan='off', access_log=False, "
-            f"log_level='warning', workers={workers})")
+            f"log_level='warning', workers={workers}, ws_per_message_deflate=False)")
     log = Path(env["ZICHTBAAR_DATA_DIR"]) / "server.log"  # errors only (log level warning)
     with log.open("ab") as handle:
         return subprocess.Popen([sys.executable, "-c", code], env={**os.environ, **env},
@@ -251,7 +252,7 @@ async def run_chat_load(port: int, cookies: list[str], pairs: int, seconds: floa
     if profile and server_pid:  # sample the server during the steady phase only
         spy = subprocess.Popen(
             [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(server_pid),
-             "--subprocesses", "--duration", str(int(seconds)), "--rate", "200",
+             "--subprocesses", "--duration", str(int(seconds)), "--rate", "50",
              "--format", "raw", "-o", profile],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     started = time.perf_counter()

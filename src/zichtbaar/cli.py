@@ -50,6 +50,10 @@ def _serve(host: str, port: int, workers: int, reload: bool = False, *,
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
         server_header=False,
+        # Chat frames are a few hundred bytes: compressing each one cost more CPU than
+        # anything else per message at a thousand chats (bench/chat_load.py), and
+        # compressing secrets next to attacker-chosen text is a known risk over TLS.
+        ws_per_message_deflate=False,
         reload=reload,
         log_level=os.environ.get("ZICHTBAAR_SERVER_LOG_LEVEL", "warning"),
     )

@@ -38,6 +38,8 @@ def real_parts_env(tmp_path: Path) -> dict[str, str]:
     ({"ZICHTBAAR_SSL_REDIRECT": "perhaps"}, "ZICHTBAAR_SSL_REDIRECT", "1 or 0"),
     ({"DATABASE_URL": "mongodb://db/zichtbaar"}, "DATABASE_URL", "postgres://"),
     ({"REDIS_URL": "127.0.0.1:6379"}, "REDIS_URL", "redis://"),
+    ({"REDIS_URL": "redis://127.0.0.1:6379/9", "ZICHTBAAR_CHANNEL_LAYER": "kafka"},
+     "ZICHTBAAR_CHANNEL_LAYER", "pubsub"),
 ])
 def test_missing_or_malformed_setting_is_one_clear_line(tmp_path: Path, change, variable,
                                                        hint) -> None:  # type: ignore[no-untyped-def]

@@ -22,11 +22,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 REDIS_URL = "redis://127.0.0.1:6379/5"
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "pubsub"])
 def layer(request, settings):  # type: ignore[no-untyped-def]
-    if request.param == "redis":
+    """The embedded layer, Redis pub/sub (the production default) and the list-based one."""
+    backends = {"pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "list": "channels_redis.core.RedisChannelLayer"}
+    if request.param in backends:
         settings.CHANNEL_LAYERS = {"default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": backends[request.param],
             "CONFIG": {"hosts": [REDIS_URL], "prefix": f"zbtest-{uuid.uuid4().hex[:8]}"}}}
     return request.param
 

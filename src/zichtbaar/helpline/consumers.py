@@ -733,8 +733,7 @@ class StaffConsumer(_Consumer):
             "available": own["available"], "limit": org.limit,
             "coding_pending": own["coding_pending"], "wellbeing": own["wellbeing"],
             "mine": own["mine"], "queue": parts.queue,
-            "colleagues": tuple(c for c in parts.colleagues if c[0] != self.user.pk)
-            if any(c[0] == self.user.pk for c in parts.colleagues) else parts.colleagues,
+            "colleagues": parts.colleagues,  # shared; this counsellor is left out on sending
         }
         if self.supervisor:
             view["live"] = parts.live
@@ -753,9 +752,8 @@ class StaffConsumer(_Consumer):
         return {"conversation": pk, "risk": risk, "nickname": nickname,
                 "counsellor": counsellor}
 
-    @staticmethod
-    def _colleagues(keys: tuple[tuple[int, str], ...]) -> list[dict[str, Any]]:
-        return [{"id": pk, "name": name} for pk, name in keys]
+    def _colleagues(self, keys: tuple[tuple[int, str], ...]) -> list[dict[str, Any]]:
+        return [{"id": pk, "name": name} for pk, name in keys if pk != self.user.pk]
 
     def _full(self, view: dict[str, Any]) -> dict[str, Any]:
         now = time.time()

@@ -240,8 +240,20 @@ SINGLE_PROCESS = _env_bool("ZICHTBAAR_SINGLE_PROCESS", False)
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": REDIS_URL, "KEY_PREFIX": "zichtbaar"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                                  "CONFIG": {"hosts": [REDIS_URL], "prefix": "zichtbaar"}}}
+    # Redis pub/sub by default: each process subscribes once per group and channel and
+    # reads one stream, where the list-based layer pops one message per round trip per
+    # process behind a lock and silently drops past 100 waiting messages per process (at a
+    # thousand chats that was seconds of delay and lost lines). Pub/sub delivers at most
+    # once; the helpline fills any gap from the database (lines are stored before they
+    # are sent). ZICHTBAAR_CHANNEL_LAYER=list selects the list-based layer.
+    _LAYER_KIND = os.environ.get("ZICHTBAAR_CHANNEL_LAYER", "pubsub").strip() or "pubsub"
+    if _LAYER_KIND not in ("pubsub", "list"):
+        PROBLEMS.append(f"ZICHTBAAR_CHANNEL_LAYER is {_LAYER_KIND!r}: use pubsub (default) "
+                        "or list")
+    CHANNEL_LAYERS = {"default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer" if _LAYER_KIND == "list"
+        else "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": "zichtbaar"}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {
