@@ -24,9 +24,10 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     real = selectors.queue_state
 
-    def counting(organisation_id: int, live: bool = True) -> selectors.QueueState:
+    def counting(organisation_id: int, level: int = selectors.SUPERVISOR,
+                 ) -> selectors.QueueState:
         calls.append(organisation_id)
-        return real(organisation_id, live)
+        return real(organisation_id, level)
 
     monkeypatch.setattr(selectors, "queue_state", counting)
     monkeypatch.setattr(consumers, "SHARED_QUEUE", consumers._SharedQueueState())
@@ -74,17 +75,22 @@ async def test_throttled_layer_still_expires_messages_and_delivers() -> None:
     assert (await layer.receive("visitor.two"))["n"] == 2
 
 
-async def test_reads_without_the_live_chats_share_a_read_with_them_but_not_back(
-        helpline, reads) -> None:  # type: ignore[no-untyped-def]
-    """Counsellors and visitors never need every active chat (a thousand rows at scale)."""
+async def test_lighter_reads_are_served_by_fuller_ones_but_not_back(
+        helpline, counsellor, reads) -> None:  # type: ignore[no-untyped-def]
+    """Visitors need neither colleagues nor every active chat; counsellors not the latter."""
+    await database_sync_to_async(services.availability_set)(actor=counsellor, available=True)
     shared = consumers.SHARED_QUEUE
     since = shared.mark_changed(helpline.pk, "c")
-    full = await shared.after(helpline.pk, since, live=True)  # a supervisor's console
-    assert full.live == [] and len(reads) == 1
-    assert (await shared.after(helpline.pk, since, live=False)) is full  # served by it
+    full = await shared.after(helpline.pk, since, selectors.SUPERVISOR)
+    assert full.live == [] and [pk for pk, _name in full.colleagues] == [counsellor.pk]
+    assert len(reads) == 1
+    for level in (selectors.COUNSELLOR, selectors.VISITOR):
+        assert (await shared.after(helpline.pk, since, level)) is full  # served by it
     assert len(reads) == 1
     later = shared.mark_changed(helpline.pk, "d")
-    lean = await shared.after(helpline.pk, later, live=False)
-    assert lean.live is None and len(reads) == 2
-    assert (await shared.after(helpline.pk, later, live=True)).live == []  # never the lean one
-    assert len(reads) == 3
+    lean = await shared.after(helpline.pk, later, selectors.VISITOR)
+    assert lean.live is None and lean.colleagues == () and len(reads) == 2
+    staff = await shared.after(helpline.pk, later, selectors.COUNSELLOR)  # never the lean one
+    assert staff.live is None and staff.colleagues and len(reads) == 3
+    assert (await shared.after(helpline.pk, later, selectors.SUPERVISOR)).live == []
+    assert len(reads) == 4

@@ -81,7 +81,7 @@ class _SharedQueueState:
 
     def __init__(self) -> None:
         self.changed: dict[int, float] = {}
-        Key = tuple[int, bool]  # organisation, with the live chats (supervisors) or not
+        Key = tuple[int, int]  # organisation, level of the read (selectors.VISITOR …)
         self.cached: dict[Key, tuple[float, selectors.QueueState]] = {}
         self.inflight: dict[Key, tuple[float, asyncio.Future[selectors.QueueState]]] = {}
         self.seen: OrderedDict[str, None] = OrderedDict()  # recent event ids
@@ -96,20 +96,19 @@ class _SharedQueueState:
             self.changed[organisation_id] = time.monotonic()
         return self.changed[organisation_id]
 
-    async def after(self, organisation_id: int, since: float, live: bool = True,
-                    ) -> selectors.QueueState:
+    async def after(self, organisation_id: int, since: float,
+                    level: int = selectors.SUPERVISOR) -> selectors.QueueState:
         """The queue state as read (started) at or after ``since``."""
-        return (await self.read(organisation_id, since, live))[1]
+        return (await self.read(organisation_id, since, level))[1]
 
-    async def read(self, organisation_id: int, since: float, live: bool = True,
-                   ) -> tuple[float, selectors.QueueState]:
+    async def read(self, organisation_id: int, since: float,
+                   level: int = selectors.SUPERVISOR) -> tuple[float, selectors.QueueState]:
         """``after``, with the moment the read started (newer reads are newer states).
 
-        ``live=False`` (visitors, counsellors): the read without every active chat; a read
-        with them serves it too.
+        ``level`` (``selectors.VISITOR`` / ``COUNSELLOR`` / ``SUPERVISOR``): how much of the
+        state is read; a read at a higher level serves the lower ones too.
         """
-        keys = [(organisation_id, True)] if live else [(organisation_id, False),
-                                                       (organisation_id, True)]
+        keys = [(organisation_id, lv) for lv in range(level, selectors.SUPERVISOR + 1)]
         for key in keys:
             entry = self.cached.get(key)
             if entry and entry[0] >= since:
@@ -121,7 +120,7 @@ class _SharedQueueState:
         key = keys[0]
         started = time.monotonic()
         future: asyncio.Future[selectors.QueueState] = asyncio.ensure_future(
-            pooled(selectors.queue_state)(organisation_id, live))
+            pooled(selectors.queue_state)(organisation_id, level))
         self.inflight[key] = (started, future)
 
         def done(task: asyncio.Future[selectors.QueueState], started: float = started,
@@ -163,7 +162,7 @@ def _shared_parts(state: selectors.QueueState) -> _Parts:
     parts = _Parts(
         queue={c.pk: (c.pk, c.nickname, c.age_band, c.risk_flag, c.returning_claimed,
                       c.queued_at) for c in state.waiting},
-        colleagues=tuple((u.pk, name(u)) for u in state.colleagues),
+        colleagues=state.colleagues,
         live={c.pk: (c.pk, c.risk_flag, c.nickname, name(c.counsellor) if c.counsellor else "")
               for c in state.live or ()})
     _PARTS[state.organisation_id] = (state, parts)
@@ -536,7 +535,8 @@ class VisitorConsumer(_Consumer):
         if self.conversation_id is None:
             return
         state = await SHARED_QUEUE.after(
-            self.organisation.pk, time.monotonic() if since is None else since, live=False)
+            self.organisation.pk, time.monotonic() if since is None else since,
+            selectors.VISITOR)
         info = selectors.queue_position(state, self.conversation_id)
         frame = {"type": "queue", "position": info.position, "waiting": info.waiting,
                  "counsellors_available": info.counsellors_available,
@@ -800,7 +800,8 @@ class StaffConsumer(_Consumer):
         """
         org_id = self.user.organisation_id
         read_at, org = await SHARED_QUEUE.read(
-            org_id, time.monotonic() if since is None else since, live=self.supervisor)
+            org_id, time.monotonic() if since is None else since,
+            selectors.SUPERVISOR if self.supervisor else selectors.COUNSELLOR)
         if since is None:
             self._own_version += 1  # the console's own action: read its own part again
         version = self._own_version

@@ -100,13 +100,20 @@ class QueueState:
     places: int  # all places among them
     limit: int  # concurrent chats per counsellor (the organisation's setting)
     typical_minutes: float
-    colleagues: list[Any]  # available counsellors (the caller leaves itself out)
+    # Available counsellors as (id, display name); the caller leaves itself out. Empty
+    # when not read (visitors).
+    colleagues: tuple[tuple[int, str], ...]
     live: list[Conversation] | None  # every active chat (supervisors); None: not read
 
 
-def queue_state(organisation_id: int, live: bool = True) -> QueueState:
-    """``live=False``: without the list of active chats, which only supervisors see and
-    which grows with the helpline (a thousand rows per read at a thousand chats)."""
+# How much of the state a reader needs: a waiting visitor its position, a counsellor's
+# console also the colleagues, a supervisor's console also every active chat (which grows
+# with the helpline: a thousand rows per read at a thousand chats).
+VISITOR, COUNSELLOR, SUPERVISOR = 0, 1, 2
+
+
+def queue_state(organisation_id: int, level: int = SUPERVISOR) -> QueueState:
+    """The state for readers up to ``level`` (a read at a level serves those below it)."""
     from zichtbaar.accounts.models import User
     from zichtbaar.accounts.roles import roles_for
 
@@ -124,15 +131,22 @@ def queue_state(organisation_id: int, live: bool = True) -> QueueState:
                       status=Conversation.Status.ENDED, accepted_at__isnull=False)
               .order_by("-ended_at").values_list("accepted_at", "ended_at")[:50])
     minutes = [(end - start).total_seconds() / 60 for start, end in recent if end and start]
-    colleagues = list(User.objects.filter(
-        organisation_id=organisation_id, is_active=True, helpline_state__available=True,
-        role_grants__role__in=[str(r) for r in roles_for(COUNSEL)],
-    ).distinct().order_by("username"))
+    colleagues: tuple[tuple[int, str], ...] = ()
+    if level >= COUNSELLOR:  # names only: a console shows them, nothing else is needed
+        colleagues = tuple(
+            (pk, f"{first} {last}".strip() or username)
+            for pk, first, last, username in User.objects.filter(
+                organisation_id=organisation_id, is_active=True,
+                helpline_state__available=True,
+                role_grants__role__in=[str(r) for r in roles_for(COUNSEL)],
+            ).distinct().order_by("username").values_list(
+                "pk", "first_name", "last_name", "username"))
     return QueueState(
         organisation_id=organisation_id, waiting=waiting, available=available,
         free=max(0, available * limit - busy), places=available * limit, limit=limit,
         typical_minutes=statistics.median(minutes) if minutes else DEFAULT_CHAT_MINUTES,
-        colleagues=colleagues, live=list(live_chats(organisation_id)) if live else None)
+        colleagues=colleagues,
+        live=list(live_chats(organisation_id)) if level >= SUPERVISOR else None)
 
 
 def queue_position(state: QueueState, conversation_id: int) -> QueueInfo:
