@@ -83,6 +83,10 @@ def test_counsellor_sees_the_waiting_chat_and_the_count_refreshes(
         "/helpline/"
     share = page.get_by_label(f"Chatten met {helpline.name}")
     assert share.input_value() == f"{live_server.url}/chat/{helpline.slug}/"
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page.get_by_role("button", name="Kopiëren").first.click()
+    expect(page.locator(f"#{share.get_attribute('id')}-status")).to_have_text("Gekopieerd")
+    assert page.evaluate("navigator.clipboard.readText()") == share.input_value()
     assert page.get_by_label("Signaal melden").input_value() == f"{live_server.url}/melden/"
     assert "Roos-bijnaam" not in page.content()
     # A second visitor arrives: the next refresh shows it without a reload.

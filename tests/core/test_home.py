@@ -276,6 +276,22 @@ def test_partial_needs_a_verified_sign_in(world) -> None:  # type: ignore[no-unt
     assert response.status_code == 302 and "/accounts/verify/" in response["Location"]
 
 
+def test_a_refresh_after_the_session_ended_sends_the_whole_page_to_sign_in(world) -> None:  # type: ignore[no-untyped-def]
+    """htmx would swap the sign-in form into the live region (or empty it): HX-Redirect."""
+    headers = {"HX-Request": "true", "HX-Current-URL": "http://testserver/?tab=1"}
+    response = Client().get("/?part=live", headers=headers)
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == "/accounts/login/?next=%2F%3Ftab%3D1"
+    unverified = Client()
+    unverified.force_login(user("counsellor-a"))
+    response = unverified.get("/?part=live", headers=headers)
+    assert response["HX-Redirect"].startswith("/accounts/verify/?next=%2F")
+    # Only the path is taken: another site's address is never the way back.
+    response = Client().get("/?part=live", headers={
+        "HX-Request": "true", "HX-Current-URL": "https://evil.example/x"})
+    assert response["HX-Redirect"] == "/accounts/login/?next=%2Fx"
+
+
 def test_partial_for_a_user_without_cards_is_empty_and_does_not_poll(db, staff_client) -> None:  # type: ignore[no-untyped-def]
     client = staff_client(Role.AUDITOR)
     page = client.get("/").content.decode()
