@@ -25,6 +25,7 @@ def test_visitor_and_counsellor_chat_quick_exit_coding_and_stats(
     staff = staff_context.new_page()
     staff.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     staff.goto(f"{asgi_server}/helpline/")
+    staff.locator("#console[data-ready='1']").wait_for()  # the console's state has arrived
     staff.get_by_label("Beschikbaar voor chats").check()
 
     visitor_context = browser.new_context(locale="nl-NL")

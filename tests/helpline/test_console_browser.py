@@ -41,6 +41,7 @@ def test_tabs_unread_badges_presence_and_close_as_abandoned(
     staff = staff_context.new_page()
     staff.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     staff.goto(f"{asgi_server}/helpline/")
+    staff.locator("#console[data-ready='1']").wait_for()  # the console's state has arrived
     staff.get_by_label("Beschikbaar voor chats").check()
     staff.get_by_label("Geluid en melding bij een nieuwe chat").check()
     staff.get_by_text("Geen open chats").wait_for()

@@ -103,7 +103,10 @@ async def test_nothing_is_sent_when_nothing_a_console_shows_changed(
 
 
 async def test_the_organisation_group_has_one_member_per_process_not_per_socket(
-        visitor_ws, staff_ws, counsellor, supervisor, helpline) -> None:  # type: ignore[no-untyped-def]
+        visitor_ws, staff_ws, counsellor, supervisor, helpline, settings) -> None:  # type: ignore[no-untyped-def]
+    # The embedded layer shows its groups; Redis layers keep them on the server.
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "zichtbaar.core.layers.ThrottledInMemoryChannelLayer"}}
     first = await staff_ws(counsellor)
     boss = await staff_ws(supervisor)
     visitors = [await visitor_ws() for _ in range(4)]

@@ -284,6 +284,7 @@
       case "snapshot": case "update":
         var before = knownQueue;
         if (frame.type === "snapshot") {
+          root.dataset.ready = "1";  // the state has arrived (tests and scripts wait for it)
           view.queue = {}; view.live = {};
           merge("queue", { add: frame.queue }); merge("live", { add: frame.live || [] });
         } else {
