@@ -109,3 +109,37 @@ def test_tabs_unread_badges_presence_and_close_as_abandoned(
     assert errors == []
     for context in (staff_context, first_context):
         context.close()
+
+
+def test_an_idle_chat_is_announced_then_closed_on_both_sides(
+        browser, asgi_server, helpline, counsellor, artifacts, settings) -> None:  # type: ignore[no-untyped-def]
+    # Short times for the test: the presence loop then sweeps every half second.
+    settings.HELPLINE_GRACE_SECONDS = 2
+    settings.HELPLINE_IDLE_MINUTES = 0.15  # 9 s without a line
+    settings.HELPLINE_IDLE_WARNING_MINUTES = 0.1  # announced 6 s before
+    errors: list[str] = []
+    staff_context = browser.new_context(locale="nl-NL")
+    cookie = session_cookie(counsellor).decode().split("=", 1)[1]
+    staff_context.add_cookies([{"name": "zb_session", "value": cookie, "url": asgi_server}])
+    staff = staff_context.new_page()
+    staff.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    staff.goto(f"{asgi_server}/helpline/")
+    staff.locator("#console[data-ready='1']").wait_for()
+    staff.get_by_label("Beschikbaar voor chats").check()
+    visitor_context, visitor = _visitor(browser, asgi_server, helpline.slug, "Roos", errors)
+    staff.get_by_role("button", name="Aannemen: Roos").click()
+    panel = staff.locator(".chat-panel:visible")
+    visitor.get_by_text("Je chat met een hulpverlener.").wait_for()
+    # Nobody writes: both sides are told first, then the chat closes for both.
+    warning = re.compile("Zonder nieuw bericht sluit deze chat over")
+    visitor.get_by_text(warning).wait_for(timeout=20_000)
+    panel.get_by_text(warning).wait_for(timeout=20_000)
+    closed = "daarom is deze chat gesloten"
+    visitor.get_by_text(closed).wait_for(timeout=20_000)
+    panel.get_by_text(closed).wait_for(timeout=20_000)
+    staff.screenshot(path=str(artifacts / "console-idle-closed.png"), full_page=True)
+    chat = Conversation.objects.get(pk=int(panel.get_attribute("data-conversation")))
+    assert (chat.status, chat.end_reason) == ("ended", Conversation.EndReason.IDLE)
+    assert errors == []
+    for context in (staff_context, visitor_context):
+        context.close()

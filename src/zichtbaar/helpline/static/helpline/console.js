@@ -180,6 +180,8 @@
     chat.tab.classList.toggle("ended", status === "ended");
     if (status === "ended") {
       chat.panel.querySelector(".abandon").hidden = true;
+      chat.panel.querySelector(".end").hidden = true;
+      chat.panel.querySelector(".transfer").hidden = true;
       chat.panel.querySelector(".send-form").hidden = true;
       var link = chat.panel.querySelector(".code-link");
       link.href = strings.codingUrl.replace("/0/", "/" + chat.id + "/");
