@@ -407,14 +407,22 @@ def report(walk: Walk) -> tuple[str, int]:
 
 
 def test_every_page_reads_dutch_for_every_role() -> None:
+    import time
+
+    started = time.perf_counter()
     world = load_world()
+    timings = [f"demo loaded in {time.perf_counter() - started:.1f} s"]
     walk = Walk(codes=audit_codes())
     roles: list[tuple[str, User | None]] = [("anonymous", None)]
     roles += sorted(world.users.items())
     for role, user in roles:
+        began, pages = time.perf_counter(), sum(len(p) for p in walk.pages.values())
         walk.crawl(client_for(user), role, start_urls(world, user))
+        timings.append(f"{role}: {sum(len(p) for p in walk.pages.values()) - pages} pages "
+                       f"in {time.perf_counter() - began:.1f} s")
 
     text, total = report(walk)
+    text += "\n\nTimings: " + "; ".join(timings)
     expected = {name for name, _ in named_patterns() if name not in NOT_PAGES}
     unread = sorted(expected - set(walk.seen))
     text += "\n\nNot read by any role: " + (", ".join(unread) or "none")

@@ -172,3 +172,20 @@ def test_cli_json_csv_and_plot(tmp_path: Path) -> None:
     res = json.loads(out.stdout)
     assert set(res) >= TOP_KEYS and res["estimate"] == pytest.approx(11124.578, rel=1e-5)
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("method", ["stepwise", "aic", "bic"])
+def test_every_candidate_carries_the_df_of_its_own_fit(method: str) -> None:
+    """The CLI, JSON and page show df per candidate: the df the candidate's fit reports."""
+    from itertools import combinations
+
+    from zichtbaar.estimate.loglinear import LogLinear, term_name
+
+    h = api.load_csv(DATA / "kosovo4.csv")
+    result = api.run(h, method=method, ci="none")
+    names = {term_name(t, h.lists): t for t in combinations(range(len(h.lists)), 2)}
+    assert result["candidates"]
+    for candidate in result["candidates"][:5]:
+        fit = LogLinear(h, [names[n] for n in candidate["model"]]).fit(check=False)
+        assert candidate["df"] == fit.df
+    assert len({c["df"] for c in result["candidates"]}) > 1  # not one number for all

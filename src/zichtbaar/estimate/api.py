@@ -318,9 +318,24 @@ def _fit_warnings(fit: LogLinearResult) -> list[dict[str, Any]]:
     return out
 
 
+def _df(h: CaptureHistories, model: list[str]) -> int | None:
+    """A candidate's degrees of freedom, as its own fit would report them (no refit)."""
+    from itertools import combinations
+
+    from .loglinear import build_spec, term_name
+
+    pairs = {term_name(t, h.lists): t for t in combinations(range(len(h.lists)), 2)}
+    terms = [pairs.get(str(name)) for name in model]
+    if any(t is None for t in terms):
+        return None
+    spec = build_spec(list(h.lists), h.cell_counts().astype(float), terms, h.structural_zeros)
+    return int(len(spec.cells) - spec.X.shape[1])
+
+
 def _candidates(sel: Any, h: CaptureHistories, method: str) -> list[dict[str, Any]]:
     if method in ("aic", "bic"):
-        return [{"rank": i + 1, **c} for i, c in enumerate(sel.candidates[:N_CANDIDATES])]
+        return [{"rank": i + 1, **c, "df": _df(h, list(c["model"]))}
+                for i, c in enumerate(sel.candidates[:N_CANDIDATES])]
     if method != "stepwise":
         return []
     out = []
@@ -333,7 +348,7 @@ def _candidates(sel: Any, h: CaptureHistories, method: str) -> list[dict[str, An
         out.append({"step": i, "model": list(f.terms), "added": None if step is None
                     else step["term"], "p": None if step is None else step["p"],
                     "estimate": f.estimate, "aic": f.aic, "bic": f.bic,
-                    "deviance": f.deviance, "selected": i == len(steps) - 1})
+                    "deviance": f.deviance, "df": int(f.df), "selected": i == len(steps) - 1})
     return out
 
 
