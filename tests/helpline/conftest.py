@@ -225,3 +225,34 @@ def asgi_server(db) -> Iterator[str]:  # type: ignore[no-untyped-def]
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+REDIS_TEST_URL = "redis://127.0.0.1:6379/5"
+
+
+@pytest.fixture(params=["memory", "pubsub", "list"])
+def layer(request, settings):  # type: ignore[no-untyped-def]
+    """The embedded layer, Redis pub/sub (the production default) and the list-based one."""
+    import uuid
+
+    backends = {"pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "list": "channels_redis.core.RedisChannelLayer"}
+    if request.param in backends:
+        settings.CHANNEL_LAYERS = {"default": {
+            "BACKEND": backends[request.param],
+            "CONFIG": {"hosts": [REDIS_TEST_URL],
+                       "prefix": f"zbtest-{uuid.uuid4().hex[:8]}"}}}
+    return request.param
+
+
+def open_console(browser: Any, base: str, user: User, errors: list[str]) -> tuple[Any, Any]:
+    """A counsellor's console in its own browser context, available once its state came."""
+    context = browser.new_context(locale="nl-NL")
+    cookie = session_cookie(user).decode().split("=", 1)[1]
+    context.add_cookies([{"name": "zb_session", "value": cookie, "url": base}])
+    page = context.new_page()
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{base}/helpline/")
+    page.locator("#console[data-ready='1']").wait_for()  # the console's state has arrived
+    page.get_by_label("Beschikbaar voor chats").check()
+    return context, page

@@ -10,7 +10,7 @@ import pytest
 
 from zichtbaar.helpline.models import Coding, Conversation
 
-from .conftest import session_cookie
+from .conftest import open_console, session_cookie
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 NEUTRAL = "https://www.buienradar.nl/"
@@ -19,14 +19,7 @@ NEUTRAL = "https://www.buienradar.nl/"
 def test_visitor_and_counsellor_chat_quick_exit_coding_and_stats(
         browser, asgi_server, helpline, counsellor) -> None:  # type: ignore[no-untyped-def]
     errors: list[str] = []
-    staff_context = browser.new_context(locale="nl-NL")
-    cookie = session_cookie(counsellor).decode().split("=", 1)[1]
-    staff_context.add_cookies([{"name": "zb_session", "value": cookie, "url": asgi_server}])
-    staff = staff_context.new_page()
-    staff.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    staff.goto(f"{asgi_server}/helpline/")
-    staff.locator("#console[data-ready='1']").wait_for()  # the console's state has arrived
-    staff.get_by_label("Beschikbaar voor chats").check()
+    staff_context, staff = open_console(browser, asgi_server, counsellor, errors)
 
     visitor_context = browser.new_context(locale="nl-NL")
     visitor_context.route(f"{NEUTRAL}**", lambda route: route.fulfill(

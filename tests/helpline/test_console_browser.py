@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from zichtbaar.helpline.models import Coding, Conversation
 
-from .conftest import session_cookie
+from .conftest import open_console
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,14 +35,7 @@ def _visitor(browser, base: str, slug: str, nickname: str, errors: list[str]):  
 def test_tabs_unread_badges_presence_and_close_as_abandoned(
         browser, asgi_server, helpline, counsellor, artifacts) -> None:  # type: ignore[no-untyped-def]
     errors: list[str] = []
-    staff_context = browser.new_context(locale="nl-NL")
-    cookie = session_cookie(counsellor).decode().split("=", 1)[1]
-    staff_context.add_cookies([{"name": "zb_session", "value": cookie, "url": asgi_server}])
-    staff = staff_context.new_page()
-    staff.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    staff.goto(f"{asgi_server}/helpline/")
-    staff.locator("#console[data-ready='1']").wait_for()  # the console's state has arrived
-    staff.get_by_label("Beschikbaar voor chats").check()
+    staff_context, staff = open_console(browser, asgi_server, counsellor, errors)
     staff.get_by_label("Geluid en melding bij een nieuwe chat").check()
     staff.get_by_text("Geen open chats").wait_for()
 
@@ -118,14 +111,7 @@ def test_an_idle_chat_is_announced_then_closed_on_both_sides(
     settings.HELPLINE_IDLE_MINUTES = 0.15  # 9 s without a line
     settings.HELPLINE_IDLE_WARNING_MINUTES = 0.1  # announced 6 s before
     errors: list[str] = []
-    staff_context = browser.new_context(locale="nl-NL")
-    cookie = session_cookie(counsellor).decode().split("=", 1)[1]
-    staff_context.add_cookies([{"name": "zb_session", "value": cookie, "url": asgi_server}])
-    staff = staff_context.new_page()
-    staff.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    staff.goto(f"{asgi_server}/helpline/")
-    staff.locator("#console[data-ready='1']").wait_for()
-    staff.get_by_label("Beschikbaar voor chats").check()
+    staff_context, staff = open_console(browser, asgi_server, counsellor, errors)
     visitor_context, visitor = _visitor(browser, asgi_server, helpline.slug, "Roos", errors)
     staff.get_by_role("button", name="Aannemen: Roos").click()
     panel = staff.locator(".chat-panel:visible")

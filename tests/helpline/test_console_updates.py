@@ -9,7 +9,6 @@ with only what changed; the organisation's group has one member per process.
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import pytest
 from channels.layers import get_channel_layer
@@ -19,19 +18,8 @@ from zichtbaar.helpline.events import organisation_group
 from .conftest import accept, start_chat
 
 pytestmark = pytest.mark.django_db(transaction=True)
-REDIS_URL = "redis://127.0.0.1:6379/5"
 
 
-@pytest.fixture(params=["memory", "pubsub"])
-def layer(request, settings):  # type: ignore[no-untyped-def]
-    """The embedded layer, Redis pub/sub (the production default) and the list-based one."""
-    backends = {"pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
-                "list": "channels_redis.core.RedisChannelLayer"}
-    if request.param in backends:
-        settings.CHANNEL_LAYERS = {"default": {
-            "BACKEND": backends[request.param],
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"zbtest-{uuid.uuid4().hex[:8]}"}}}
-    return request.param
 
 
 async def test_an_accept_reaches_other_consoles_as_a_small_update(

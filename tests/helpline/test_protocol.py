@@ -6,7 +6,6 @@ The core flows run twice: with the in-memory channel layer and with the Redis ch
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 from channels.db import database_sync_to_async
@@ -16,19 +15,8 @@ from zichtbaar.helpline.models import Conversation, Message
 from .conftest import accept, start_chat
 
 pytestmark = pytest.mark.django_db(transaction=True)
-REDIS_URL = "redis://127.0.0.1:6379/5"
 
 
-@pytest.fixture(params=["memory", "pubsub", "list"])
-def layer(request, settings):  # type: ignore[no-untyped-def]
-    """The embedded layer, Redis pub/sub (the production default) and the list-based one."""
-    backends = {"pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
-                "list": "channels_redis.core.RedisChannelLayer"}
-    if request.param in backends:
-        settings.CHANNEL_LAYERS = {"default": {
-            "BACKEND": backends[request.param],
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"zbtest-{uuid.uuid4().hex[:8]}"}}}
-    return request.param
 
 
 async def test_full_chat_start_queue_accept_message_typing_end(layer, visitor_ws, staff_ws,

@@ -64,19 +64,6 @@ def canned_responses(organisation_id: int) -> QuerySet[CannedResponse]:
     return CannedResponse.objects.filter(organisation_id=organisation_id)
 
 
-def available_colleagues(user: Any) -> list[Any]:
-    """Colleagues who may take a transfer now (one query, whatever the team size)."""
-    from zichtbaar.accounts.models import User
-    from zichtbaar.accounts.roles import roles_for
-
-    from .access import COUNSEL
-
-    return list(User.objects.filter(
-        organisation_id=user.organisation_id, is_active=True, helpline_state__available=True,
-        role_grants__role__in=[str(r) for r in roles_for(COUNSEL)],
-    ).exclude(pk=user.pk).distinct().order_by("username"))
-
-
 @dataclass(frozen=True)
 class QueueInfo:
     position: int  # 1 = next
