@@ -199,16 +199,23 @@ async def run_chat_load(port: int, cookies: list[str], pairs: int, seconds: floa
     # accepting them measures something else: every console re-receives an N-long queue
     # on every accept; see the closing note of the helpline issue.)
     visitors = []
+    steps = {"token": 0.0, "connect": 0.0, "start": 0.0}  # summed seconds per setup step
     for index in range(pairs):
+        t0 = time.perf_counter()
+        token = _start_token(base)
+        t1 = time.perf_counter()
         ws = await websockets.connect(f"{base}/ws/helpline/visitor/hulplijn-bench/",
                                       additional_headers={"Origin": origin})
-        await ws.send(json.dumps({"type": "start", "consent": True,
-                                  "start_token": _start_token(base)}))
+        t2 = time.perf_counter()
+        await ws.send(json.dumps({"type": "start", "consent": True, "start_token": token}))
+        steps["token"] += t1 - t0
+        steps["connect"] += t2 - t1
         while True:
             frame = json.loads(await ws.recv())
             if frame["type"] == "started":
                 conversation = frame["conversation"]
                 visitors.append((ws, conversation))
+                steps["start"] += time.perf_counter() - t2
                 tasks.append(asyncio.create_task(visitor_reader(conversation, ws)))
                 break
         staff_index = index // CHATS_PER_COUNSELLOR
@@ -218,6 +225,8 @@ async def run_chat_load(port: int, cookies: list[str], pairs: int, seconds: floa
     # Measure the steady phase only: every chat accepted and the queue refreshes settled.
     await asyncio.wait_for(all_accepted.wait(), timeout=300)
     setup = time.perf_counter() - setup_started
+    print("  setup per visitor (ms): " + ", ".join(
+        f"{step} {total / pairs * 1000:.1f}" for step, total in steps.items()), flush=True)
     await asyncio.sleep(3)  # let the queue refreshes caused by the accepts finish
     stop = asyncio.Event()
 
@@ -252,7 +261,7 @@ async def run_chat_load(port: int, cookies: list[str], pairs: int, seconds: floa
     if profile and server_pid:  # sample the server during the steady phase only
         spy = subprocess.Popen(
             [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(server_pid),
-             "--subprocesses", "--duration", str(int(seconds)), "--rate", "50",
+             "--subprocesses", "--gil", "--duration", str(int(seconds)), "--rate", "50",
              "--format", "raw", "-o", profile],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     started = time.perf_counter()

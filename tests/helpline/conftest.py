@@ -232,10 +232,10 @@ REDIS_TEST_URL = "redis://127.0.0.1:6379/5"
 
 @pytest.fixture(params=["memory", "pubsub", "list"])
 def layer(request, settings):  # type: ignore[no-untyped-def]
-    """The embedded layer, Redis pub/sub (the production default) and the list-based one."""
+    """The embedded layer, Redis pub/sub as in production (pipelined) and the list-based one."""
     import uuid
 
-    backends = {"pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+    backends = {"pubsub": "zichtbaar.core.layers.PipelinedRedisPubSubChannelLayer",
                 "list": "channels_redis.core.RedisChannelLayer"}
     if request.param in backends:
         settings.CHANNEL_LAYERS = {"default": {

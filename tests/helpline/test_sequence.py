@@ -126,3 +126,88 @@ def test_refusals_and_resend_after_the_end(live_chat, make_user, helpline) -> No
     assert ended.value.code == "chat_ended"
     seqs = list(Message.objects.filter(conversation=live_chat).values_list("seq", flat=True))
     assert seqs == list(range(1, len(seqs) + 1))
+
+
+# --- batches (``message_post_many``, what the consumers' per-process writer calls) -------
+
+def _chat(helpline, counsellor) -> Conversation:  # type: ignore[no-untyped-def]
+    config = services.settings_for(helpline.pk)
+    if config.max_concurrent_chats < 10:
+        config.max_concurrent_chats = 10
+        config.save()
+    services.availability_set(actor=counsellor, available=True)
+    conversation, _token = services.conversation_start(organisation_id=helpline.pk,
+                                                       consent=True)
+    services.conversation_accept(conversation_id=conversation.pk, actor=counsellor)
+    return conversation
+
+
+def _stored(conversation: Conversation) -> list[tuple[int, str, str]]:
+    return [(m.seq, m.sender, m.text) for m in
+            Message.objects.filter(conversation=conversation).order_by("seq")]
+
+
+def test_a_batch_numbers_each_chat_in_order_and_explains_each_refusal(
+        live_chat, helpline, counsellor, make_user) -> None:  # type: ignore[no-untyped-def]
+    other = _chat(helpline, counsellor)
+    ended = _chat(helpline, counsellor)
+    services.conversation_end(conversation_id=ended.pk, reason="visitor")
+    colleague = make_user(Role.COUNSELLOR, helpline, password=None, username="collega")
+    lines = [  # the other chat first: the batch is written in chat order, each chat in turn
+        dict(conversation_id=other.pk, sender="visitor", text="b1", client_id="b1"),
+        dict(conversation_id=live_chat.pk, sender="visitor", text="a1", client_id="a1"),
+        dict(conversation_id=live_chat.pk, sender="counsellor", text="a2", actor=counsellor),
+        dict(conversation_id=other.pk, sender="counsellor", text="niet van mij",
+             actor=colleague),
+        dict(conversation_id=ended.pk, sender="visitor", text="te laat"),
+        dict(conversation_id=live_chat.pk, sender="visitor", text="   "),
+        dict(conversation_id=other.pk, sender="counsellor", text="b2", actor=counsellor),
+        dict(conversation_id=live_chat.pk, sender="visitor", text="a3", client_id="a3"),
+    ]
+    results = services.message_post_many(lines)
+    assert len(results) == len(lines)
+    errors = {i: r.code for i, r in enumerate(results) if isinstance(r, HelplineError)}
+    assert errors == {3: "forbidden", 4: "chat_ended", 5: "empty"}
+    seqs = {i: (r[0].seq, r[1]) for i, r in enumerate(results) if i not in errors}
+    assert seqs == {0: (2, True), 1: (2, True), 2: (3, True), 6: (3, True), 7: (4, True)}
+    assert _stored(live_chat)[1:] == [(2, "visitor", "a1"), (3, "counsellor", "a2"),
+                                      (4, "visitor", "a3")]
+    assert _stored(other)[1:] == [(2, "visitor", "b1"), (3, "counsellor", "b2")]
+    live_chat.refresh_from_db()
+    assert live_chat.last_seq == 4
+
+
+def test_a_resent_client_id_in_a_batch_is_stored_once_without_a_gap(live_chat) -> None:  # type: ignore[no-untyped-def]
+    first, _created = services.message_post(conversation_id=live_chat.pk, sender="visitor",
+                                            text="een", client_id="c1")
+    results = services.message_post_many([
+        dict(conversation_id=live_chat.pk, sender="visitor", text="twee", client_id="c2"),
+        dict(conversation_id=live_chat.pk, sender="visitor", text="een", client_id="c1"),
+        dict(conversation_id=live_chat.pk, sender="visitor", text="drie", client_id="c3"),
+    ])
+    assert [(m.seq, created) for m, created in results] == [(3, True), (first.seq, False),
+                                                             (4, True)]
+    seqs = [seq for seq, _sender, _text in _stored(live_chat)]
+    assert seqs == list(range(1, 5))
+
+
+def test_concurrent_batches_over_the_same_chats_neither_deadlock_nor_skip(
+        helpline, counsellor) -> None:  # type: ignore[no-untyped-def]
+    chats = [_chat(helpline, counsellor) for _ in range(4)]
+
+    def work(index: int) -> list[Any]:
+        results = []
+        for round_ in range(PER_THREAD // 3):
+            # every thread's batch names the chats in another order
+            order = chats[index % 4:] + chats[:index % 4]
+            results += services.message_post_many([
+                dict(conversation_id=chat.pk, sender="visitor", text=f"{index}-{round_}",
+                     client_id=f"{index}-{round_}") for chat in order])
+        return results
+
+    everything = [result for batch in _in_threads(work) for result in batch]
+    assert not [r for r in everything if isinstance(r, BaseException)]
+    for chat in chats:
+        stored = _stored(chat)
+        assert [seq for seq, _s, _t in stored] == list(range(1, len(stored) + 1))
+        assert len(stored) == 1 + THREADS * (PER_THREAD // 3)  # + "counsellor joined"

@@ -51,13 +51,15 @@ _CHAT_POOL = ThreadPoolExecutor(max_workers=CHAT_DB_THREADS, thread_name_prefix=
 
 
 def pooled(function: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
-    """Run one self-contained write or read of transcript lines on the chat pool.
+    """Run one self-contained write or read (chat lines, queue reads, start, accept) on the pool.
 
     ``database_sync_to_async`` runs every call of the process on a single thread, so each
     database round trip made every other chat wait. These calls are each one statement or
     transaction with nothing kept in thread state, so they may run in parallel; each pool
     thread keeps its own connection, closed as usual once it is older than CONN_MAX_AGE.
-    Queue refreshes and console actions stay on Channels' single thread.
+    Starting and accepting chats came off that thread too: behind them, every visitor's
+    page request and websocket sign-in waited (setting up 1,000 chats). Rarer console
+    actions stay on Channels' single thread.
     """
     @functools.wraps(function)
     def run(*args: Any, **kwargs: Any) -> Any:
@@ -67,6 +69,64 @@ def pooled(function: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
             close_old_connections()
 
     return database_sync_to_async(run, thread_sensitive=False, executor=_CHAT_POOL)
+
+
+class _LineWriter:
+    """Per process: chat lines written in batches, each batch one transaction.
+
+    A line waits only for the batches already being written: the first line of a quiet
+    moment goes alone at once, and the lines that arrive meanwhile go together in the next
+    batch (at most ``WRITERS`` batches of a process in flight, ``BATCH`` lines each). At a
+    thousand chats this turned a thousand commits and thread hops a second into a few
+    dozen (``bench/chat_load.py``).
+    """
+
+    WRITERS = 1
+    BATCH = 200
+
+    def __init__(self) -> None:
+        self._reset(None)
+
+    def _reset(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        self.loop = loop
+        self.pending: list[tuple[dict[str, Any], asyncio.Future[Any]]] = []
+        self.running = 0
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def post(self, **line: Any) -> tuple[Message, bool]:
+        loop = asyncio.get_running_loop()
+        if self.loop is not loop:
+            self._reset(loop)  # another event loop (a new test)
+        future: asyncio.Future[Any] = loop.create_future()
+        self.pending.append((line, future))
+        if self.running < self.WRITERS:
+            self.running += 1
+            task = loop.create_task(self._drain())
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self.pending:
+                batch, self.pending = self.pending[:self.BATCH], self.pending[self.BATCH:]
+                try:
+                    results = await pooled(services.message_post_many)(
+                        [line for line, _future in batch])
+                except Exception as exc:  # the database is away: every line hears of it
+                    results = [exc] * len(batch)
+                for (_line, future), result in zip(batch, results, strict=True):
+                    if future.done():
+                        continue
+                    if isinstance(result, BaseException):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
+        finally:
+            self.running -= 1
+
+
+LINES = _LineWriter()
 
 
 class _SharedQueueState:
@@ -429,7 +489,7 @@ class _Consumer(AsyncWebsocketConsumer):
 
     async def post(self, **kwargs: Any) -> Any:
         """Store a transcript line (committed on return), then send it to the chat's group."""
-        message, _created = await pooled(services.message_post)(publish=False, **kwargs)
+        message, _created = await LINES.post(**kwargs)
         await self.layer_send(conversation_group(message.conversation_id),
                               services.message_event(message))
         return message
@@ -463,7 +523,7 @@ class VisitorConsumer(_Consumer):
 
     async def connect(self) -> None:
         await super().connect()
-        self.organisation = await database_sync_to_async(_org_for_slug)(
+        self.organisation = await pooled(_org_for_slug)(
             self.scope["url_route"]["kwargs"]["slug"])
         if self.organisation is None:
             await self.close(code=CLOSE_NOT_FOUND)
@@ -550,7 +610,7 @@ class VisitorConsumer(_Consumer):
         language = frame.get("language", "nl")
         self.language = language if language in ("nl", "en") else "nl"
         page_key = start_token_check(frame.get("start_token"), self.organisation.slug)
-        conversation, token = await database_sync_to_async(services.conversation_start)(
+        conversation, token = await pooled(services.conversation_start)(
             organisation_id=self.organisation.pk, consent=frame.get("consent") is True,
             nickname=frame.get("nickname", ""), age_band=frame.get("age_band", ""),
             language=self.language, returning_code=frame.get("returning_code", ""),
@@ -566,7 +626,7 @@ class VisitorConsumer(_Consumer):
         token, last_seq = frame.get("token"), frame.get("last_seq", 0)
         if not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0:
             raise HelplineError("malformed")
-        conversation = await database_sync_to_async(services.conversation_for_session)(
+        conversation = await pooled(services.conversation_for_session)(
             token, self.organisation.pk)
         if conversation is None:
             raise HelplineError("not_found")
@@ -870,7 +930,7 @@ class StaffConsumer(_Consumer):
         await self.layer_discard(conversation_staff_group(conversation_id))
 
     async def _open(self, conversation_id: int, last_seq: int, *, read: bool = False) -> None:
-        info = await database_sync_to_async(self._conversation)(conversation_id, read=read)
+        info = await pooled(self._conversation)(conversation_id, read=read)
         if info["mode"] == "read":
             self.read_only.add(conversation_id)
         else:
@@ -887,7 +947,7 @@ class StaffConsumer(_Consumer):
 
     async def accept_chat(self, frame: dict[str, Any]) -> None:
         conversation_id = self._id(frame)
-        await database_sync_to_async(services.conversation_accept)(
+        await pooled(services.conversation_accept)(
             conversation_id=conversation_id, actor=self.user)
         await self._open(conversation_id, 0)
 

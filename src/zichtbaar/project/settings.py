@@ -219,6 +219,24 @@ except ValueError:
     PROBLEMS.append(f"DATABASE_URL is {os.environ.get('DATABASE_URL')!r}, which is not a "
                     "database address: use e.g. postgres://user@127.0.0.1:5432/zichtbaar")
     DATABASES = {"default": dj_database_url.parse(SQLITE_URL)}
+# Production on PostgreSQL takes connections from a pool (Django's, psycopg_pool). Under
+# ASGI every HTTP request runs its sync part on a thread of its own, so a "persistent"
+# connection (CONN_MAX_AGE) was never reused: each page request opened a new connection
+# (about half of a request's 11 ms in bench/chat_load.py) and left the old one to the
+# garbage collector. Pooled connections go back to the pool at the end of each request
+# or helpline database call. ZICHTBAAR_DB_POOL_SIZE: the most connections per process.
+if PRODUCTION and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    try:
+        _POOL_SIZE = int(os.environ.get("ZICHTBAAR_DB_POOL_SIZE", "20"))
+        if not 2 <= _POOL_SIZE <= 1000:
+            raise ValueError
+    except ValueError:
+        PROBLEMS.append(f"ZICHTBAAR_DB_POOL_SIZE is {os.environ.get('ZICHTBAAR_DB_POOL_SIZE')!r}: "
+                        "give the most database connections per process, e.g. 20")
+        _POOL_SIZE = 20
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them; Django requires 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2, "max_size": _POOL_SIZE, "timeout": 30}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
@@ -252,7 +270,7 @@ if REDIS_URL:
                         "or list")
     CHANNEL_LAYERS = {"default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer" if _LAYER_KIND == "list"
-        else "channels_redis.pubsub.RedisPubSubChannelLayer",
+        else "zichtbaar.core.layers.PipelinedRedisPubSubChannelLayer",
         "CONFIG": {"hosts": [REDIS_URL], "prefix": "zichtbaar"}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
