@@ -78,7 +78,8 @@ class _LineWriter:
     moment goes alone at once, and the lines that arrive meanwhile go together in the next
     batch (at most ``WRITERS`` batches of a process in flight, ``BATCH`` lines each). At a
     thousand chats this turned a thousand commits and thread hops a second into a few
-    dozen (``bench/chat_load.py``).
+    dozen (``bench/chat_load.py``); one batch in flight gave a lower p99 there than three
+    (34 against 60 ms: fewer, fuller batches leave the processor to the chats).
     """
 
     WRITERS = 1
