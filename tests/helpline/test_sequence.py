@@ -211,3 +211,31 @@ def test_concurrent_batches_over_the_same_chats_neither_deadlock_nor_skip(
         stored = _stored(chat)
         assert [seq for seq, _s, _t in stored] == list(range(1, len(stored) + 1))
         assert len(stored) == 1 + THREADS * (PER_THREAD // 3)  # + "counsellor joined"
+
+
+def test_presence_marks_and_batches_lock_chats_in_the_same_order(
+        helpline, counsellor) -> None:  # type: ignore[no-untyped-def]
+    """``visitors_seen`` updates many chats at once; it must lock them in the order the
+    batches do, or the two deadlock (found at 1,000 chats: lines lost)."""
+    chats = [_chat(helpline, counsellor) for _ in range(6)]
+    ids = [chat.pk for chat in chats]
+
+    def work(index: int) -> int:
+        written = 0
+        for round_ in range(PER_THREAD):
+            if index % 2:
+                services.visitors_seen(list(reversed(ids)) if round_ % 2 else ids)
+            else:
+                order = ids[index % 6:] + ids[:index % 6]
+                results = services.message_post_many([
+                    dict(conversation_id=pk, sender="visitor", text=f"{index}-{round_}")
+                    for pk in order])
+                assert not [r for r in results if isinstance(r, BaseException)]
+                written += len(results)
+        return written
+
+    written = sum(_in_threads(work))
+    assert written == (THREADS // 2) * PER_THREAD * len(ids)
+    for chat in chats:
+        stored = _stored(chat)
+        assert [seq for seq, _s, _t in stored] == list(range(1, len(stored) + 1))
