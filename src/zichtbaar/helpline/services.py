@@ -354,7 +354,7 @@ def conversation_for_session(session_token: str, organisation_id: int) -> Conver
 
 
 class _Line:
-    """One transcript line checked and encrypted, ready for ``_LINE_SQL``."""
+    """One transcript line checked and encrypted, ready for ``_insert_lines``."""
 
     __slots__ = ("author_id", "cipher", "client_id", "conversation_id", "counsellor_id",
                  "created_at", "sender", "statuses", "text")
@@ -376,11 +376,6 @@ class _Line:
         self.counsellor_id = (self.author_id or 0) if counsellor else None
         self.created_at = timezone.now()
         self.cipher = Message._meta.get_field("text").get_prep_value(self.text)
-
-    def params(self) -> list[Any]:
-        return [self.conversation_id, *self.statuses, self.counsellor_id is None,
-                self.counsellor_id or 0, self.sender, self.author_id, self.client_id,
-                self.cipher, connection.ops.adapt_datetimefield_value(self.created_at)]
 
     def message(self, row: Sequence[Any]) -> Message:
         return Message(pk=row[0], conversation_id=self.conversation_id, seq=row[1],
@@ -467,11 +462,13 @@ def _insert_lines(lines: Sequence[_Line]) -> list[Sequence[Any] | None]:
             return rows
         for index, line in enumerate(lines):
             update, insert = _line_sql(len(line.statuses))
-            params = line.params()
-            cursor.execute(update, params[:len(line.statuses) + 3])
+            cursor.execute(update, [line.conversation_id, *line.statuses,
+                                    line.counsellor_id is None, line.counsellor_id or 0])
             found = cursor.fetchone()
             if found is not None:
-                cursor.execute(insert, [found[0], found[1], *params[len(line.statuses) + 3:]])
+                cursor.execute(insert, [
+                    found[0], found[1], line.sender, line.author_id, line.client_id,
+                    line.cipher, connection.ops.adapt_datetimefield_value(line.created_at)])
                 rows[index] = cursor.fetchone()
     return rows
 
@@ -539,12 +536,12 @@ def message_post_many(lines: Sequence[Mapping[str, Any]]
 
     The consumers' per-process writer hands over the lines that arrived while the previous
     batch was being written, so under load a thousand chats cost a few commits per second
-    instead of a thousand. Lines are written in chat order: concurrent batches then lock
-    chats in the same order and cannot deadlock, and the lines of one chat keep their
-    order. A line the batch cannot store (refused, or a resent ``client_id``; the latter,
-    like any database error, undoes the whole batch) is afterwards handled alone by
-    ``message_post``, which stores it or explains the refusal. Each result is the line's
-    ``(message, created)`` or its error; nothing is published.
+    instead of a thousand. The lines of one chat keep their order, and chats are locked in
+    id order (``_batch_sql``), so concurrent batches cannot deadlock. A line the batch
+    cannot store (refused, or a resent ``client_id``; the latter, like any database error,
+    undoes the whole batch) is afterwards handled alone by ``message_post``, which stores
+    it or explains the refusal. Each result is the line's ``(message, created)`` or its
+    error; nothing is published.
     """
     results: list[tuple[Message, bool] | HelplineError | None] = [None] * len(lines)
     prepared: list[tuple[int, _Line]] = []
@@ -553,7 +550,6 @@ def message_post_many(lines: Sequence[Mapping[str, Any]]
             prepared.append((index, _Line(**kwargs)))
         except HelplineError as exc:
             results[index] = exc
-    prepared.sort(key=lambda item: item[1].conversation_id)  # stable: a chat keeps its order
     try:
         with transaction.atomic():
             rows = _insert_lines([line for _index, line in prepared])
