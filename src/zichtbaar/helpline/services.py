@@ -7,6 +7,7 @@ because a visitor has no identity here. No function takes or stores a client add
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import secrets
@@ -383,6 +384,7 @@ class _Line:
                        text=self.text, created_at=self.created_at)
 
 
+@functools.cache  # the same text every time: built once, not per line
 def _line_sql(statuses: int) -> tuple[str, str]:
     """SQLite: the guarded increment and the insert of one line (see ``_insert_lines``)."""
     conv, msg = Conversation._meta.db_table, Message._meta.db_table
@@ -395,6 +397,7 @@ def _line_sql(statuses: int) -> tuple[str, str]:
     return update, insert
 
 
+@functools.cache  # the same text every time: built once, not per batch
 def _batch_sql() -> str:
     """PostgreSQL: number and store a whole batch of lines in one statement.
 
