@@ -187,6 +187,17 @@ def minhash_rates(texts: Sequence[str]) -> None:
 def scale(sizes: Sequence[int], cap: int, workers: int) -> None:
     print(f"Linking scale (workers={workers}, {os.cpu_count()} cores; identifiers from the "
           "generator's truth, images as 64-bit stand-in pHashes)")
+    # One-time costs of a process, paid by both before any timer: zichtbaar's compiled
+    # kernels (loaded from numba's cache, compiled on a machine's first run) and its Unicode
+    # tables; the baseline's sklearn/scipy code paths.
+    sample = synth.generate(networks=5, independents=200, seed=1)
+    start = time.perf_counter()
+    Linker(LinkSettings(workers=workers)).add(records(sample))
+    t_warm = time.perf_counter() - start
+    start = time.perf_counter()
+    infoshield_coarse([a.text for a in sample], [a.ad_id for a in sample])
+    print(f"  one-time per process (warm-up on {len(sample)} ads, not in the figures below): "
+          f"zichtbaar {t_warm:.2f} s, baseline {time.perf_counter() - start:.2f} s\n")
     baseline_rates: list[tuple[int, float]] = []
     for n in sizes:
         nets, inds = synth.plan(n)

@@ -32,15 +32,17 @@ instead of plaintext (online.md §6.5).
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import re
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date
-from functools import cached_property, lru_cache
-from itertools import combinations, pairwise
+from functools import lru_cache
+from itertools import combinations
+from operator import itemgetter
 from typing import Any, Literal
 
 import numpy as np
@@ -106,13 +108,19 @@ class LinkSettings:
             raise ValueError(f"unknown link settings: {', '.join(unknown)}")
         return cls(**dict(data))
 
-    @cached_property
+    @property
     def bands(self) -> tuple[int, int]:
         """(bands, rows) from datasketch's false-positive/negative optimum for the threshold."""
-        from datasketch import MinHashLSH
+        return _lsh_bands(self.lsh_threshold, self.num_perm)
 
-        lsh = MinHashLSH(threshold=self.lsh_threshold, num_perm=self.num_perm)
-        return int(lsh.b), int(lsh.r)
+
+@lru_cache(maxsize=16)
+def _lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    # datasketch finds the optimum by numerical integration: ~60 ms, so once per process
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return int(lsh.b), int(lsh.r)
 
 
 @dataclass
@@ -196,12 +204,23 @@ class Linker:
             seen.add(rec.ad_id)
             fresh.append(rec)
         first = len(self._ad_ids)
-        self._append_ads(fresh)
         new_idx = np.arange(first, first + len(fresh), dtype=np.int64)
-        self._detect_hubs()
-        self._match_images(first)
-        self._link_text(fresh, new_idx)
-        update = self._recluster()
+        # Millions of small tuples and no cycles: the cyclic collector would only rescan the
+        # caller's heap again and again.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            with _Shingling([r.text for r in fresh], self.settings) as shingling:
+                # the compiled shingling runs in threads while Python reads the identifiers
+                self._append_ads(fresh)
+                self._detect_hubs()
+                self._match_images(first)
+                docs, lengths = shingling.result()
+            self._link_text(new_idx, docs, lengths)
+            update = self._recluster()
+        finally:
+            if collecting:
+                gc.enable()
         self._index_cache = None
         update.added, update.skipped = len(fresh), len(records) - len(fresh)
         return update
@@ -380,40 +399,36 @@ class Linker:
 
     # ------------------------------------------------------------------ ads + identifiers
     def _append_ads(self, fresh: Sequence[AdRecord]) -> None:
+        # One pass per field instead of one per ad: at 100,000 ads the per-ad loop was a
+        # fifth of linking time.
         first = len(self._ad_ids)
-        sites, posted, inc_ad, inc_ident = [], [], [], []
-        new_kinds: list[int] = []
-        new_images: list[tuple[int, str]] = []
-        for n, rec in enumerate(fresh):
-            i = first + n
-            self._ad_ids.append(rec.ad_id)
-            self._index[rec.ad_id] = i
-            code = self._site_code.get(rec.site)
-            if code is None:
-                code = self._site_code[rec.site] = len(self._site_names)
-                self._site_names.append(rec.site)
-            sites.append(code)
-            self._city.append(rec.city or None)
-            posted.append(rec.posted.toordinal() if rec.posted else 0)
-            self._names.append(tuple(dict.fromkeys(n.strip().casefold() for n in rec.names
-                                                   if n.strip())))
-            for kind, values in ((0, rec.phones), (1, rec.emails), (2, rec.handles),
-                                 (3, rec.image_hashes)):
-                if not values:
-                    continue
-                normed = [_norm_ident(kind, v) for v in values]
-                for value in (normed if len(normed) == 1 else dict.fromkeys(normed)):
-                    if not value:
-                        continue
-                    ident = self._ident_code.get((kind, value))
-                    if ident is None:
-                        ident = self._ident_code[(kind, value)] = len(self._ident_value)
-                        self._ident_value.append(value)
-                        new_kinds.append(kind)
-                        if kind == _IMAGE:
-                            new_images.append((ident, value))
-                    inc_ad.append(i)
-                    inc_ident.append(ident)
+        ids = [r.ad_id for r in fresh]
+        self._ad_ids.extend(ids)
+        self._index.update(zip(ids, range(first, first + len(ids)), strict=True))
+        site_code = self._site_code
+        sites = [site_code.setdefault(r.site, len(site_code)) for r in fresh]
+        self._site_names.extend(list(site_code)[len(self._site_names):])
+        self._city.extend(r.city or None for r in fresh)
+        posted = [r.posted.toordinal() if r.posted else 0 for r in fresh]
+        self._names.extend(_names(r.names) for r in fresh)
+        # (ad, kind, value) in ad order, then kind, then the record's order, one per value
+        ads = list(enumerate(fresh, first))
+        entries = [e for e in dict.fromkeys([
+            *[(i, 0, v.strip()) for i, r in ads for v in r.phones],
+            *[(i, 1, v.strip().casefold()) for i, r in ads for v in r.emails],
+            *[(i, 2, v.strip().casefold().lstrip("@")) for i, r in ads for v in r.handles],
+            *[(i, 3, v.strip().lower()) for i, r in ads for v in r.image_hashes],
+        ]) if e[2]]
+        entries.sort(key=itemgetter(0, 1))
+        code = self._ident_code
+        known = len(code)
+        add_code = code.setdefault
+        inc_ad = [e[0] for e in entries]
+        inc_ident = [add_code((k, v), len(code)) for _, k, v in entries]
+        new_keys = list(code)[known:]
+        self._ident_value.extend(v for _, v in new_keys)
+        new_kinds = [k for k, _ in new_keys]
+        new_images = [(known + j, v) for j, (k, v) in enumerate(new_keys) if k == _IMAGE]
         self._site = np.concatenate([self._site, np.asarray(sites, np.int32)])
         self._posted = np.concatenate([self._posted, np.asarray(posted, np.int32)])
         self._ident_kind = np.concatenate([self._ident_kind, np.asarray(new_kinds, np.int8)])
@@ -478,17 +493,26 @@ class Linker:
             self._near = np.concatenate([self._near, rows.astype(np.int64)])
 
     # ------------------------------------------------------------------ text
-    def _link_text(self, fresh: Sequence[AdRecord], new_idx: np.ndarray) -> None:
+    def _link_text(self, new_idx: np.ndarray, docs: np.ndarray, lengths: np.ndarray) -> None:
         s = self.settings
-        if not len(fresh):
+        if not len(new_idx):
             return
-        docs, lengths = self._shingle([r.text for r in fresh])
         offsets = np.r_[0, np.cumsum(lengths)]
         resign: list[int] = []
         touched_sites: set[int] = set()
         frozen_now: set[int] = set()
-        for n, i in enumerate(new_idx.tolist()):
-            site = int(self._site[i])
+        # only ads of sites still in their boilerplate sample matter here, and of each such
+        # site at most the sample's remaining places (so no loop over every new ad)
+        sites = self._site[new_idx]
+        candidates: list[int] = []
+        for site in np.unique(sites).tolist():
+            if site in self._frozen:
+                continue
+            room = s.boilerplate_sample - len(self._warm.get(site, ()))
+            candidates.extend(np.flatnonzero(sites == site)[:max(room, 0)].tolist())
+        for n in sorted(candidates):
+            i = int(new_idx[n])
+            site = int(sites[n])
             if site in self._frozen:
                 continue
             warm = self._warm.setdefault(site, [])
@@ -525,23 +549,27 @@ class Linker:
         """Shingles that appear next to many distinct contact details on one site."""
         s = self.settings
         owners_of = self._owners(warm)
-        sh, own = [], []
+        dense: dict[int, int] = {}
+        sh: list[np.ndarray] = []
+        own: list[int] = []
         for i in warm:
             shingles = self._warm_shingles.get(i)
             if shingles is None or not len(shingles):
                 continue
             for owner in owners_of[i]:
                 sh.append(shingles)
-                own.append(np.full(len(shingles), owner, np.int64))
+                own.append(dense.setdefault(owner, len(dense)))
         if not sh:
             return np.zeros(0, _U32)
-        shingles = np.concatenate(sh).astype(np.int64)
-        owners = np.concatenate(own)
+        owners = np.repeat(np.asarray(own, _U64), [len(a) for a in sh])
         n_owners = len({o for i in warm for o in owners_of[i]})
         limit = max(s.boilerplate_min_phones, int(np.ceil(s.boilerplate_share * n_owners)))
-        pairs = np.unique(np.stack([shingles, owners], axis=1), axis=0)
-        values, counts = np.unique(pairs[:, 0], return_counts=True)
-        return values[counts >= limit].astype(_U32)
+        # distinct (shingle, owner) pairs, sorted by shingle: a run per shingle, its owners
+        pairs = _sorted_unique((np.concatenate(sh).astype(_U64) << _U64(32)) | owners)
+        values = (pairs >> _U64(32)).astype(_U32)
+        runs = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+        counts = np.diff(np.r_[runs, len(values)])
+        return values[runs[counts >= limit]]
 
     def _owners(self, ads: Sequence[int]) -> dict[int, list[int]]:
         """Contact identifiers per ad (the ad itself, negated, when it has none)."""
@@ -557,75 +585,30 @@ class Linker:
                 owners.append(-ad - 1)
         return out
 
-    def _shingle(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Unique 32-bit word-shingle hashes per text (concatenated) and their counts.
-
-        Tokenising is the one Python-bound step, so big batches are split over
-        ``settings.workers`` processes (forked: the texts are not copied through pipes).
-        """
-        k, workers = self.settings.shingle_size, self.settings.workers
-        if workers <= 1 or len(texts) < 100_000:
-            return shingle_texts(texts, k)
-        import multiprocessing
-
-        global _FORK_TEXTS
-        _FORK_TEXTS = texts
-        step = -(-len(texts) // (workers * 4))
-        chunks = [(lo, min(lo + step, len(texts)), k) for lo in range(0, len(texts), step)]
-        try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                parts = pool.map(_shingle_chunk, chunks)
-        finally:
-            _FORK_TEXTS = ()
-        return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
-
     def _sign(self, ads: np.ndarray, docs: np.ndarray, lengths: np.ndarray) -> None:
         """Remove boilerplate, MinHash what is left, store signature bytes and band keys."""
         s = self.settings
         if not len(ads):
             return
-        doc = np.repeat(np.arange(len(ads)), lengths)
-        sites = self._site[ads][doc]
-        keep = np.ones(len(docs), bool)
-        for site, boiler in self._boiler.items():
-            if boiler.size:
-                on_site = sites == site
-                keep[on_site] &= ~_in_sorted(docs[on_site], boiler)
-        docs, doc = docs[keep], doc[keep]
-        counts = np.bincount(doc, minlength=len(ads))
-        ok = counts >= s.text_min_shingles
-        self._text_ok[ads] = ok
-        if not ok.any():
-            return
-        sel = ok[doc]
-        docs, doc = docs[sel], doc[sel]
-        starts = np.r_[0, np.cumsum(counts[ok])[:-1]]
-        sig = np.empty((int(ok.sum()), s.num_perm), _U32)
-        hv = _fmix32(docs.astype(_U32))
-        chunk = max(1, 4_000_000 // s.num_perm)
-        # Chunk on document boundaries so a reduceat segment never spans chunks.
-        bounds = np.searchsorted(starts, np.arange(0, len(docs) + chunk, chunk))
-        bounds = np.unique(np.r_[bounds, len(starts)])
-        for lo, hi in pairwise(bounds):
-            if hi <= lo:
-                continue
-            a0 = starts[lo]
-            a1 = starts[hi] if hi < len(starts) else len(docs)
-            phv = hv[a0:a1, None] * self._perm_a[None, :] + self._perm_b[None, :]
-            sig[lo:hi] = np.minimum.reduceat(phv, starts[lo:hi] - a0, axis=0)
-        rows = ads[ok]
-        self._sig[rows] = (sig & _U32(0xFF)).astype(np.uint8)
-        self._bandkey[rows] = self._band_keys(sig)
+        from zichtbaar.ads import _jit
 
-    def _band_keys(self, sig: np.ndarray) -> np.ndarray:
-        nb, r = self._nb, self._rows
-        keys = np.empty((len(sig), nb), _U32)
-        wide = sig.astype(_U64)
-        for band in range(nb):
-            part = wide[:, band * r:(band + 1) * r]
-            mixed = (part * self._band_mult[None, :]).sum(axis=1, dtype=_U64)
-            keys[:, band] = (_fmix64(mixed + _U64(band)) >> _U64(32)).astype(_U32)
-        return keys
+        n_sites = len(self._site_names)
+        boiler = [self._boiler.get(site, np.zeros(0, _U32)) for site in range(n_sites)]
+        boiler_at = np.zeros(n_sites + 1, np.int64)
+        np.cumsum([len(b) for b in boiler], out=boiler_at[1:])
+        docs = np.ascontiguousarray(docs, _U32)
+        lengths = np.asarray(lengths, np.int64)
+        starts = np.r_[0, np.cumsum(lengths)]
+        boiler_cat = np.concatenate([np.zeros(0, _U32), *boiler]).astype(_U32)
+        ok = np.zeros(len(ads), bool)
+
+        def sign(lo: int, hi: int) -> None:
+            _jit.minhash(docs[starts[lo]:starts[hi]], lengths[lo:hi], self._site[ads[lo:hi]],
+                         boiler_cat, boiler_at, s.text_min_shingles, self._perm_a, self._perm_b,
+                         self._band_mult, ads[lo:hi], self._sig, self._bandkey, ok[lo:hi])
+
+        _threads(sign, len(ads), s.workers)
+        self._text_ok[ads] = ok
 
     def _text_candidates(self, query: np.ndarray) -> None:
         """Join LSH buckets by sorting; verify candidates on the stored signatures."""
@@ -636,46 +619,33 @@ class Linker:
         n = len(self._ad_ids)
         in_q = np.zeros(n, bool)
         in_q[query] = True
-        found: list[np.ndarray] = []
-        for band in range(self._nb):
-            # Sort (key, ad) packed in one uint64: faster than a stable argsort, and ads stay in
-            # ascending order inside a bucket, which keeps big-bucket edges deterministic.
-            packed = np.sort((self._bandkey[valid, band].astype(_U64) << _U64(32))
-                             | valid.astype(_U64))
-            sk, si = packed >> _U64(32), (packed & _U64(0xFFFFFFFF)).astype(np.int64)
-            starts = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
-            sizes = np.diff(np.r_[starts, len(sk)])
-            has_q = np.maximum.reduceat(in_q[si].astype(np.int8), starts).astype(bool)
-            pick = (sizes >= 2) & has_q
-            two = pick & (sizes == 2)
-            if two.any():
-                found.append(np.stack([si[starts[two]], si[starts[two] + 1]], axis=1))
-            for st, size in zip(starts[pick & (sizes > 2)].tolist(),
-                                sizes[pick & (sizes > 2)].tolist(), strict=True):
-                members = si[st:st + size]
-                if size <= s.bucket_cap:
-                    ii, jj = _triu(size)
-                    pairs = np.stack([members[ii], members[jj]], axis=1)
-                    pairs = pairs[in_q[pairs[:, 0]] | in_q[pairs[:, 1]]]
-                else:  # a huge bucket: a star on its first ad plus a chain keeps it linear
-                    star = np.stack([np.full(size - 1, members[0]), members[1:]], axis=1)
-                    chain = np.stack([members[1:-1], members[2:]], axis=1)
-                    pairs = np.concatenate([star, chain])
-                found.append(pairs)
-        if not found:
+        from zichtbaar.ads import _jit
+
+        keys = self._bandkey[valid]
+        ads = valid.astype(_U64)
+
+        def band_codes(band: int) -> np.ndarray:
+            # Sort (key, ad) packed in one uint64: faster than a stable argsort, and ads stay
+            # in ascending order inside a bucket, which keeps big-bucket edges deterministic.
+            packed = np.sort((keys[:, band].astype(_U64) << _U64(32)) | ads)
+            return _jit.bucket_pairs(packed, in_q, s.bucket_cap, n)
+
+        if s.workers > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(s.workers) as pool:
+                found = list(pool.map(band_codes, range(self._nb)))
+        else:
+            found = [band_codes(band) for band in range(self._nb)]
+        codes = _sorted_unique(np.concatenate(found))
+        if not len(codes):
             return
-        pairs = np.concatenate(found)
-        pairs = np.sort(pairs, axis=1)
-        codes = _sorted_unique(pairs[:, 0] * n + pairs[:, 1])
         if len(self._text_edges):
             known = self._text_edges[:, 0] * n + self._text_edges[:, 1]
             codes = codes[~np.isin(codes, known)]
         a, b = codes // n, codes % n
         sims = np.empty(len(a), np.float32)
-        step = 200_000
-        for lo in range(0, len(a), step):
-            sa, sb = self._sig[a[lo:lo + step]], self._sig[b[lo:lo + step]]
-            sims[lo:lo + step] = (sa == sb).mean(axis=1)
+        _jit.agreement(self._sig, codes, n, sims)
         good = sims >= s.text_min_similarity
         self._text_edges = np.concatenate([self._text_edges,
                                            np.stack([a[good], b[good]], axis=1)])
@@ -929,98 +899,154 @@ def _raw_tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
-_FORK_TEXTS: Sequence[str] = ()
-_NO_IDS = np.zeros(0, np.int64)
+_CHUNK_TEXTS = 5_000
 
 
-class _SentenceTokens(dict[str, np.ndarray]):
-    """Sentence → token ids into ``vocab``; a miss tokenises (URLs and e-mails removed)."""
+@lru_cache(maxsize=1)
+def _unicode_tables() -> tuple[np.ndarray, ...]:
+    """Per code point: token class and flags, and casefold expansions, for ``_jit``.
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.vocab: dict[str, int] = {}
+    Taken from Python's own Unicode data through the very regexes ``normalise_tokens`` uses
+    (so a Python upgrade changes both alike); built once per process in about 0.15 s.
+    """
+    from zichtbaar.ads import _jit
 
-    def __missing__(self, sentence: str) -> np.ndarray:
-        text = sentence
-        if "http" in text or "www." in text:
-            text = _URL.sub(" ", text)
-        if "@" in text:
-            text = _EMAIL.sub(" ", text)
-        tokens = _TOKEN.findall(text)
-        vocab = self.vocab
-        ids = (np.fromiter((vocab.setdefault(t, len(vocab)) for t in tokens), np.int64,
-                           len(tokens)) if tokens else _NO_IDS)
-        self[sentence] = ids
-        return ids
+    every = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+    cls = np.zeros(0x110000, np.uint8)
+    # token classes in the regex's order of preference: a letter before a digit before emoji
+    for pattern, value in ((_EMOJI + "+", 3), (r"\d+", 2), (r"[^\W\d_]+", 1)):
+        for m in re.finditer(pattern, every):
+            cls[m.start():m.end()] = value
+    for pattern, flag in ((r"\s+", _jit.IS_SPACE), (r"\w+", _jit.IS_WORD)):
+        for m in re.finditer(pattern, every):
+            cls[m.start():m.end()] |= flag
+    cls[(cls & _jit.TOKEN_CLASS) == 2] |= _jit.IS_DIGIT
+    for cp in np.flatnonzero((cls & _jit.TOKEN_CLASS) == 1).tolist():
+        if every[cp].isdigit():  # "²", "①": letters to the regex, digits to str.isdigit
+            cls[cp] |= _jit.IS_DIGIT
+    fold_idx = np.full(0x110000, -1, np.int32)
+    rows: list[list[int]] = []
+    for lo in range(0, 0x110000, 256):
+        block = every[lo:lo + 256]
+        if block.casefold() == block:
+            continue
+        for cp in range(lo, lo + len(block)):
+            folded = every[cp].casefold()
+            if folded != every[cp]:
+                fold_idx[cp] = len(rows)
+                rows.append([len(folded), *map(ord, folded)])
+    width = 1 + max((r[0] for r in rows), default=1)
+    fold_cps = np.zeros((max(1, len(rows)), width), np.uint32)
+    for n, row in enumerate(rows):
+        fold_cps[n, :len(row)] = row
+    words = sorted(_NUMBER_WORDS, key=len)
+    word_cps = np.zeros((len(words), max(map(len, words))), np.uint32)
+    for n, w in enumerate(words):
+        word_cps[n, :len(w)] = [ord(c) for c in w]
+    by_length = np.searchsorted([len(w) for w in words], np.arange(len(words[-1]) + 2))
+    word_crc = np.zeros(1024, np.bool_)
+    word_crc[[zlib.crc32(w.encode()) & 1023 for w in words]] = True
+    return (cls, fold_idx, fold_cps, word_cps, by_length.astype(np.int64), word_crc,
+            _jit.CRC_TABLE)
 
 
-def _shingle_chunk(job: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
-    lo, hi, k = job
-    return shingle_texts(_FORK_TEXTS[lo:hi], k)
+class _Shingling:
+    """``shingle_texts`` in a background thread when ``settings.workers`` > 1 (its compiled
+    part releases the GIL), else at ``result()``."""
+
+    def __init__(self, texts: Sequence[str], settings: LinkSettings) -> None:
+        self._texts, self._k, self._workers = texts, settings.shingle_size, settings.workers
+        self._pool: Any = None
+        self._future: Any = None
+
+    def __enter__(self) -> _Shingling:
+        if self._workers > 1 and len(self._texts) >= 2_000:
+            from concurrent.futures import ThreadPoolExecutor
+
+            encoded = _encode(self._texts)  # here: the thread then needs no GIL
+            self._pool = ThreadPoolExecutor(1)
+            self._future = self._pool.submit(_shingle_encoded, *encoded, self._k, self._workers)
+        return self
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._future is not None:
+            return self._future.result()
+        return shingle_texts(self._texts, self._k, self._workers)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def shingle_texts(texts: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+def _threads(work: Callable[[int, int], None], n: int, workers: int) -> None:
+    """Run ``work(lo, hi)`` over ``range(n)`` split in ``workers`` parts, in threads.
+
+    The compiled kernels release the GIL, so threads run them on all cores without the cost
+    of processes (nothing to copy or fork) and without numba's own thread pool.
+    """
+    if workers <= 1 or n < 2_000:
+        work(0, n)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    step = -(-n // workers)
+    with ThreadPoolExecutor(workers) as pool:
+        for done in [pool.submit(work, lo, min(lo + step, n)) for lo in range(0, n, step)]:
+            done.result()
+
+
+def _utf8(text: str) -> bytes:
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # a lone surrogate: not a token character, kept as one
+        return text.encode("utf-8", "surrogatepass")
+
+
+def shingle_texts(texts: Sequence[str], k: int, workers: int = 1
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Unique 32-bit hashes of the word k-shingles of each text, concatenated, and counts.
 
-    Tokens are hashed once each (crc32, stable across runs and processes); shingle hashes are
-    mixed from token hashes with numpy, so no shingle string is ever built. A text shorter
-    than ``k`` tokens is one shingle.
+    The tokens are ``normalise_tokens``' (compiled: ``_jit.shingle_docs``); each is hashed
+    with crc32 of its UTF-8 (stable across runs and processes) and shingle hashes are mixed
+    from token hashes, so no shingle string is ever built. A text shorter than ``k`` tokens
+    is one shingle. Chunks of texts go to ``workers`` threads.
     """
-    # Ads repeat whole sentences (site boilerplate, templates), so tokens are cached per
-    # sentence: each distinct sentence goes through the regexes once per call, and the loop
-    # over known sentences runs in C (map over dict lookups).
-    cache = _SentenceTokens()
-    parts: list[np.ndarray] = []
-    per_doc = np.zeros(len(texts), np.int64)
-    for n, text in enumerate(texts):
-        sentences = text.casefold().split(". ")
-        per_doc[n] = len(sentences)
-        parts.extend(map(cache.__getitem__, sentences))
-    part_len = np.fromiter(map(len, parts), np.int64, len(parts))
-    lengths = np.add.reduceat(part_len, np.r_[0, np.cumsum(per_doc)[:-1]]) if len(texts) \
-        else np.zeros(0, np.int64)
-    if not part_len.sum():
-        return np.zeros(0, _U32), np.zeros(len(texts), np.int64)
-    words = list(cache.vocab)
-    ids = np.concatenate(parts)
-    hashes = np.fromiter((zlib.crc32(t.encode("utf-8")) for t in words), _U64, len(words))
-    digit = np.fromiter((t.isdigit() for t in words), bool, len(words))
-    number = digit | np.fromiter((t in _NUMBER_WORDS for t in words), bool, len(words))
-    # Drop digits and runs of >= 4 number-like tokens (within one text), as normalise_tokens.
-    is_num = number[ids]
-    doc = np.repeat(np.arange(len(texts)), lengths)
-    brk = np.r_[True, (is_num[1:] != is_num[:-1]) | (doc[1:] != doc[:-1])]
-    run_id = np.cumsum(brk) - 1
-    run_len = np.bincount(run_id)[run_id]
-    keep = ~(digit[ids] | (is_num & (run_len >= _NUMBER_RUN_MIN)))
-    tok = hashes[ids[keep]]
-    lengths = np.bincount(doc[keep], minlength=len(texts)).astype(np.int64)
-    if not len(tok):
-        return np.zeros(0, _U32), np.zeros(len(texts), np.int64)
-    ends = np.cumsum(lengths)
-    doc = np.repeat(np.arange(len(texts)), lengths)
-    doc_end = ends[doc]
-    pos = np.arange(len(tok))
-    short = lengths < k
-    valid = (pos + k <= doc_end) | (short[doc] & (pos == doc_end - lengths[doc]))
-    mixed = np.zeros(len(tok), _U64)
-    for shift in range(k):
-        part = np.zeros(len(tok), _U64)
-        part[: len(tok) - shift] = tok[shift:] + _U64(shift + 1)
-        part[pos + shift >= doc_end] = 0
-        mixed = (mixed * _U64(0x100000001B3)) ^ part
-    sh = _fmix64(mixed[valid]) >> _U64(32)
-    combined = _sorted_unique((doc[valid].astype(_U64) << _U64(32)) | sh)
-    out_doc = (combined >> _U64(32)).astype(np.int64)
-    return ((combined & _U64(0xFFFFFFFF)).astype(_U32),
-            np.bincount(out_doc, minlength=len(texts)).astype(np.int64))
+    return _shingle_encoded(*_encode(texts), k, workers)
 
 
-def _in_sorted(values: np.ndarray, table: np.ndarray) -> np.ndarray:
-    """``np.isin(values, table)`` for a small sorted ``table``: binary search instead of
-    numpy's sort of both arrays together (a site's boilerplate is a few hundred shingles)."""
-    pos = np.searchsorted(table, values)
-    return table[np.minimum(pos, len(table) - 1)] == values
+def _encode(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The texts' UTF-8 in one buffer, and where each starts (plus the end)."""
+    encoded = [_utf8(t) for t in texts]
+    bounds = np.zeros(len(encoded) + 1, np.int64)
+    np.cumsum(np.fromiter(map(len, encoded), np.int64, len(encoded)), out=bounds[1:])
+    return np.frombuffer(b"".join(encoded), np.uint8), bounds
+
+
+def _shingle_encoded(buf: np.ndarray, bounds: np.ndarray, k: int, workers: int
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    from zichtbaar.ads import _jit
+
+    tables = _unicode_tables()
+    n = len(bounds) - 1
+    counts = np.zeros(n, np.int64)
+
+    def chunk(lo: int) -> np.ndarray:  # no Python objects: runs without the GIL
+        hi = min(lo + _CHUNK_TEXTS, n)
+        at = bounds[lo:hi + 1]
+        return _jit.shingle_docs(buf[at[0]:at[-1]], at - at[0], k, *tables, _NUMBER_RUN_MIN,
+                                 counts[lo:hi])
+
+    starts = range(0, n, _CHUNK_TEXTS)
+    if workers > 1 and len(starts) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(chunk, starts))
+    else:
+        parts = [chunk(lo) for lo in starts]
+    if not parts:
+        return np.zeros(0, _U32), counts
+    return np.concatenate(parts), counts
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
@@ -1031,13 +1057,13 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
     return values[np.r_[True, values[1:] != values[:-1]]]
 
 
-def _norm_ident(kind: int, value: str) -> str:
-    value = value.strip()
-    if kind == 0:
-        return value
-    if kind in (1, 2):
-        return value.casefold().lstrip("@") if kind == 2 else value.casefold()
-    return value.lower()
+def _names(names: Sequence[str]) -> tuple[str, ...]:
+    if not names:
+        return ()
+    if len(names) == 1:
+        name = names[0].strip()
+        return (name.casefold(),) if name else ()
+    return tuple(dict.fromkeys(n.strip().casefold() for n in names if n.strip()))
 
 
 def _fmix32(h: np.ndarray) -> np.ndarray:
@@ -1102,6 +1128,8 @@ def _near_pairs(hashes: np.ndarray, start: int, max_distance: int) -> np.ndarray
     Multi-index hashing: 4 bands of 16 bits; a pair within ``d`` bits has a band within
     ``d // 4`` bits, so probing every band value within that radius finds all pairs.
     """
+    from zichtbaar.ads import _jit
+
     n = len(hashes)
     radius = max_distance // 4
     flips = [0]
@@ -1113,32 +1141,13 @@ def _near_pairs(hashes: np.ndarray, start: int, max_distance: int) -> np.ndarray
         values = ((hashes >> _U64(16 * band)) & _U64(0xFFFF)).astype(np.int64)
         order = np.argsort(values, kind="stable")
         bucket_start = np.searchsorted(values[order], np.arange(65537))
-        new = np.arange(start, n)
-        for flip in flips:
-            probe = values[new] ^ flip
-            lo, hi = bucket_start[probe], bucket_start[probe + 1]
-            sizes = hi - lo
-            if not sizes.any():
-                continue
-            q = np.repeat(new, sizes)
-            offs = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-            c = order[np.repeat(lo, sizes) + offs]
-            keep = c < q
-            q, c = q[keep], c[keep]
-            dist = np.bitwise_count(hashes[q] ^ hashes[c]).astype(np.int64)
-            ok = dist <= max_distance
-            if ok.any():
-                found.append(np.stack([q[ok], c[ok], dist[ok]], axis=1))
+        found.append(_jit.near_probe(values, order, bucket_start, hashes, start,
+                                     np.asarray(flips, np.int64), max_distance))
     if not found:
         return np.zeros((0, 3), np.int64)
     allp = np.concatenate(found)
     _, first = np.unique(allp[:, 0] * n + allp[:, 1], return_index=True)
     return allp[first]
-
-
-@lru_cache(maxsize=128)
-def _triu(size: int) -> tuple[np.ndarray, np.ndarray]:
-    return np.triu_indices(size, 1)
 
 
 def _key_name(number: int) -> str:
