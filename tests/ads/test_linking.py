@@ -271,3 +271,116 @@ def test_state_rejects_foreign_bytes():
 def test_emoji_are_kept_as_tokens_and_phones_dropped():
     tokens = normalise_tokens("Hoi 👑 bel nul zes een twee drie of 06-12345678, mail x@y.nl 🌹")
     assert tokens == ["hoi", "👑", "bel", "of", "mail", "🌹"]
+
+
+# ---------------------------------------------------------------- compiled paths (ads._jit)
+def _reference_shingles(text: str, k: int = 3) -> list[int]:
+    """The shingle hashes of one text the slow, obvious way: ``normalise_tokens``, crc32 per
+    token, the k-shingle mix and fmix64 in Python integers."""
+    import zlib
+
+    mask = (1 << 64) - 1
+    tokens = [zlib.crc32(t.encode("utf-8", "surrogatepass")) for t in normalise_tokens(text)]
+    out = set()
+    for p in range(max(1, len(tokens) - k + 1)) if tokens else ():
+        mixed = 0
+        for shift in range(k):
+            part = tokens[p + shift] + shift + 1 if p + shift < len(tokens) else 0
+            mixed = ((mixed * 0x100000001B3) & mask) ^ part
+        h = mixed
+        h ^= h >> 33
+        h = (h * 0xFF51AFD7ED558CCD) & mask
+        h ^= h >> 33
+        h = (h * 0xC4CEB9FE1A85EC53) & mask
+        h ^= h >> 33
+        out.add(h >> 32)
+    return sorted(out)
+
+
+def _hostile_texts(count: int, seed: int) -> list[str]:
+    """Texts that stress the compiled tokeniser: case folding that changes length (ß, İ, ΐ,
+    ﬁ, ſ, K), digits that are letters to the regex (², ①), number words, URL and e-mail
+    edge cases, NUL and lone surrogates, and code points from every plane."""
+    import random
+
+    rng = random.Random(seed)
+    pieces = [*"aAbBzZ .,:/@+-_wWhHtTpPsS019²①٣\t\n\x00\x01\ud800éΣς", "ß", "ẞ", "İ", "ı", "ΐ",
+              "ﬁ", "ſ", "K", "één", "nul", "een", "TWEE", "drie", "vier", "👑", "🌹", "☀", "➀",
+              "http://", "HTTPS://", "https:/", "www.", "WwW.", "a@b.nl", ".+x@c.nl", "@@",
+              "x@y", "mail@site.nl.", " 06 12 34 ", "nul zes een twee drie"]
+    texts = []
+    for n in range(count):
+        if n % 5 == 4:
+            texts.append("".join(chr(rng.randrange(0x110000)) for _ in range(rng.randint(0, 40))))
+        else:
+            texts.append("".join(rng.choice(pieces) for _ in range(rng.randint(0, 50))))
+    return texts
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_compiled_shingles_equal_the_python_reference(corpus, workers):
+    from zichtbaar.ads.linking import shingle_texts
+
+    texts = [a.text for a in corpus] + _hostile_texts(3000, seed=7)
+    docs, counts = shingle_texts(texts, 3, workers)
+    assert counts.sum() == len(docs)
+    at = np.r_[0, np.cumsum(counts)]
+    wrong = [t for n, t in enumerate(texts)
+             if sorted(docs[at[n]:at[n + 1]].tolist()) != _reference_shingles(t)
+             or len(set(docs[at[n]:at[n + 1]].tolist())) != counts[n]]
+    assert not wrong, f"{len(wrong)} texts differ, e.g. {wrong[:3]!r}"
+
+
+def test_compiled_signatures_and_band_keys_equal_datasketch_minhash(corpus):
+    from zichtbaar.ads.linking import shingle_texts
+
+    ads = corpus[:200]
+    linker = Linker(LinkSettings(boilerplate_sample=0, text_min_shingles=1))
+    linker.add(to_records(ads, identifiers=False))
+    docs, counts = shingle_texts([a.text for a in ads], 3)
+    at = np.r_[0, np.cumsum(counts)]
+    sets = [docs[at[n]:at[n + 1]].tolist() for n in range(len(ads))]
+    expected = minhash_signatures(sets, num_perm=128, seed=1)  # proven equal to datasketch
+    assert np.array_equal(linker._sig, (expected & 0xFF).astype(np.uint8))
+    bands, rows = linker.settings.bands
+    mask = (1 << 64) - 1
+    for n in (0, 57, 199):
+        for band in range(bands):
+            mixed = sum(int(v) * int(m) for v, m in
+                        zip(expected[n, band * rows:(band + 1) * rows], linker._band_mult,
+                            strict=True)) + band
+            mixed &= mask
+            mixed ^= mixed >> 33
+            mixed = (mixed * 0xFF51AFD7ED558CCD) & mask
+            mixed ^= mixed >> 33
+            mixed = (mixed * 0xC4CEB9FE1A85EC53) & mask
+            mixed ^= mixed >> 33
+            assert linker._bandkey[n, band] == mixed >> 32
+
+
+def test_threads_change_nothing_but_time(corpus, linked):
+    threaded = Linker(LinkSettings(workers=2))
+    threaded.add(to_records(corpus))
+    assert threaded.cluster_map() == linked.cluster_map()
+    assert np.array_equal(threaded._text_edges, linked._text_edges)
+    assert np.array_equal(threaded._sig, linked._sig)
+    assert np.array_equal(threaded._near, linked._near)
+
+
+def test_image_probes_find_exactly_the_pairs_within_the_distance():
+    from zichtbaar.ads.linking import _near_pairs
+
+    rng = np.random.default_rng(5)
+    base = rng.integers(0, 2**63, size=400, dtype=np.int64).astype(np.uint64) * np.uint64(2)
+    flips = np.zeros(400, np.uint64)  # copies 0 to 10 bits away from an earlier hash
+    for n in range(400):
+        for bit in rng.choice(64, size=rng.integers(0, 11), replace=False):
+            flips[n] |= np.uint64(1) << np.uint64(bit)
+    hashes = np.concatenate([base, base[rng.integers(0, 400, size=400)] ^ flips])
+    start = 300
+    found = {tuple(r) for r in _near_pairs(hashes, start, 6).tolist()}
+    brute = {(i, j, bin(int(hashes[i] ^ hashes[j])).count("1"))
+             for i in range(start, len(hashes)) for j in range(i)
+             if bin(int(hashes[i] ^ hashes[j])).count("1") <= 6}
+    assert found == brute
+    assert len(brute) > 100
