@@ -44,8 +44,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from functools import lru_cache
-from itertools import combinations
-from operator import itemgetter
+from itertools import chain, combinations, compress
+from operator import attrgetter
 from typing import Any, Literal
 
 import numpy as np
@@ -173,7 +173,7 @@ class Linker:
         # identifiers: table + (ad, ident) incidence
         self._ident_kind = np.zeros(0, np.int8)
         self._ident_value: list[str] = []
-        self._ident_code: dict[tuple[int, str], int] = {}
+        self._ident_code: list[dict[str, int]] = [{} for _ in KINDS]  # per kind: value → id
         self._inc_ad = np.zeros(0, np.int64)
         self._inc_ident = np.zeros(0, np.int64)
         self._pruned: dict[int, str] = {}
@@ -386,9 +386,10 @@ class Linker:
                      "img_hash", "near", "sig", "bandkey", "text_ok", "text_edges",
                      "text_sim", "key"):
             setattr(self, f"_{name}", npz[name])
-        self._ident_code = {(int(k), v): i for i, (k, v) in
-                            enumerate(zip(self._ident_kind.tolist(), self._ident_value,
-                                          strict=True))}
+        self._ident_code = [{} for _ in KINDS]
+        for i, (k, v) in enumerate(zip(self._ident_kind.tolist(), self._ident_value,
+                                       strict=True)):
+            self._ident_code[k][v] = i
         self._pruned = {int(k): v for k, v in meta["pruned"].items()}
         self._boiler = {int(s): npz[f"boiler_{s}"] for s in meta["boiler_sites"]}
         self._warm = {int(k): list(v) for k, v in meta["warm"].items()}
@@ -414,29 +415,58 @@ class Linker:
         self._city.extend(r.city or None for r in fresh)
         posted = [r.posted.toordinal() if r.posted else 0 for r in fresh]
         self._names.extend(_names(r.names) for r in fresh)
-        # (ad, kind, value) in ad order, then kind, then the record's order, one per value
-        ads = list(enumerate(fresh, first))
-        entries = [e for e in dict.fromkeys([
-            *[(i, 0, v.strip()) for i, r in ads for v in r.phones],
-            *[(i, 1, v.strip().casefold()) for i, r in ads for v in r.emails],
-            *[(i, 2, v.strip().casefold().lstrip("@")) for i, r in ads for v in r.handles],
-            *[(i, 3, v.strip().lower()) for i, r in ads for v in r.image_hashes],
-        ]) if e[2]]
-        entries.sort(key=itemgetter(0, 1))
-        code = self._ident_code
-        known = len(code)
-        add_code = code.setdefault
-        inc_ad = [e[0] for e in entries]
-        inc_ident = [add_code((k, v), len(code)) for _, k, v in entries]
-        new_keys = list(code)[known:]
-        self._ident_value.extend(v for _, v in new_keys)
-        new_kinds = [k for k, _ in new_keys]
-        new_images = [(known + j, v) for j, (k, v) in enumerate(new_keys) if k == _IMAGE]
+        # Per kind: all values at once (no tuple per value), each record's repeats and empty
+        # values dropped; identifiers are numbered kind by kind, incidences stored per ad.
+        known = len(self._ident_value)
+        new_kinds: list[int] = []
+        rows = np.arange(first, first + len(fresh), dtype=np.int64)
+        inc_ads: list[np.ndarray] = []
+        inc_idents: list[list[int]] = []
+        for kind, attr in enumerate(("phones", "emails", "handles", "image_hashes")):
+            per = list(map(attrgetter(attr), fresh))
+            lens = np.fromiter(map(len, per), np.int64, len(per))
+            total = int(lens.sum())
+            if not total:
+                continue
+            values = list(map(_IDENT_NORM[kind], chain.from_iterable(per)))
+            keep = np.fromiter(map(bool, values), bool, total)
+            starts = np.cumsum(lens) - lens
+            pairs = starts[lens == 2].tolist()  # the common case of a repeat: two values
+            if pairs:
+                same = np.fromiter([values[a] == values[a + 1] for a in pairs], bool, len(pairs))
+                keep[np.asarray(pairs, np.int64)[same] + 1] = False
+            for r in np.flatnonzero(lens > 2).tolist():
+                seen: set[str] = set()
+                for at in range(int(starts[r]), int(starts[r] + lens[r])):
+                    if values[at] in seen:
+                        keep[at] = False
+                    seen.add(values[at])
+            if not keep.all():
+                values = list(compress(values, keep))
+            inc_ads.append(np.repeat(rows, lens)[keep])
+            code = self._ident_code[kind]
+            fresh_values = [v for v in dict.fromkeys(values) if v not in code]
+            first_new = len(self._ident_value)
+            code.update(zip(fresh_values, range(first_new, first_new + len(fresh_values)),
+                            strict=True))
+            self._ident_value.extend(fresh_values)
+            new_kinds.extend([kind] * len(fresh_values))
+            inc_idents.append(list(map(code.__getitem__, values)))
+        if inc_ads:
+            ad_of = np.concatenate(inc_ads)
+            order = np.argsort(ad_of, kind="stable")
+            inc_ad = ad_of[order]
+            inc_ident = np.concatenate([np.asarray(i, np.int64) for i in inc_idents])[order]
+        else:
+            inc_ad = inc_ident = np.zeros(0, np.int64)
+        new_images = [(known + j, v) for j, (k, v) in
+                      enumerate(zip(new_kinds, self._ident_value[known:], strict=True))
+                      if k == _IMAGE]
         self._site = np.concatenate([self._site, np.asarray(sites, np.int32)])
         self._posted = np.concatenate([self._posted, np.asarray(posted, np.int32)])
         self._ident_kind = np.concatenate([self._ident_kind, np.asarray(new_kinds, np.int8)])
-        self._inc_ad = np.concatenate([self._inc_ad, np.asarray(inc_ad, np.int64)])
-        self._inc_ident = np.concatenate([self._inc_ident, np.asarray(inc_ident, np.int64)])
+        self._inc_ad = np.concatenate([self._inc_ad, inc_ad])
+        self._inc_ident = np.concatenate([self._inc_ident, inc_ident])
         hashes = [(ident, int(v, 16)) for ident, v in new_images if _HEX64.fullmatch(v)]
         self._new_image_from = len(self._img_ident)
         if hashes:
@@ -489,7 +519,8 @@ class Linker:
         start = self._new_image_from
         if start >= len(self._img_hash) or self.settings.image_max_distance <= 0:
             return
-        found = _near_pairs(self._img_hash, start, self.settings.image_max_distance)
+        found = _near_pairs(self._img_hash, start, self.settings.image_max_distance,
+                            self.settings.workers)
         if found.size:
             a, b, d = found[:, 0], found[:, 1], found[:, 2]
             rows = np.stack([self._img_ident[a], self._img_ident[b], d], axis=1)
@@ -966,9 +997,12 @@ class _Shingling:
         if self._workers > 1 and len(self._texts) >= 2_000:
             from concurrent.futures import ThreadPoolExecutor
 
-            encoded = _encode(self._texts)  # here: the thread then needs no GIL
+            # Up to a few hundred MB of text, encode here first: then the threads never
+            # wait for the GIL that the caller's Python work holds.
+            encoded = _encode(self._texts) if len(self._texts) <= 200_000 else None
             self._pool = ThreadPoolExecutor(1)
-            self._future = self._pool.submit(_shingle_encoded, *encoded, self._k, self._workers)
+            self._future = self._pool.submit(shingle_texts, self._texts, self._k, self._workers,
+                                             encoded)
         return self
 
     def result(self) -> tuple[np.ndarray, np.ndarray]:
@@ -1005,41 +1039,33 @@ def _utf8(text: str) -> bytes:
         return text.encode("utf-8", "surrogatepass")
 
 
-def shingle_texts(texts: Sequence[str], k: int, workers: int = 1
+def shingle_texts(texts: Sequence[str], k: int, workers: int = 1,
+                  encoded: tuple[np.ndarray, np.ndarray] | None = None
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Unique 32-bit hashes of the word k-shingles of each text, concatenated, and counts.
 
     The tokens are ``normalise_tokens``' (compiled: ``_jit.shingle_docs``); each is hashed
     with crc32 of its UTF-8 (stable across runs and processes) and shingle hashes are mixed
     from token hashes, so no shingle string is ever built. A text shorter than ``k`` tokens
-    is one shingle. Chunks of texts go to ``workers`` threads.
+    is one shingle. Chunks of texts go to ``workers`` threads, each encoding its own chunk
+    (a million texts never sit in memory twice) unless ``encoded`` (``_encode(texts)``) is
+    given; then the threads need no GIL at all.
     """
-    return _shingle_encoded(*_encode(texts), k, workers)
-
-
-def _encode(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The texts' UTF-8 in one buffer, and where each starts (plus the end)."""
-    encoded = [_utf8(t) for t in texts]
-    bounds = np.zeros(len(encoded) + 1, np.int64)
-    np.cumsum(np.fromiter(map(len, encoded), np.int64, len(encoded)), out=bounds[1:])
-    return np.frombuffer(b"".join(encoded), np.uint8), bounds
-
-
-def _shingle_encoded(buf: np.ndarray, bounds: np.ndarray, k: int, workers: int
-                     ) -> tuple[np.ndarray, np.ndarray]:
     from zichtbaar.ads import _jit
 
     tables = _unicode_tables()
-    n = len(bounds) - 1
-    counts = np.zeros(n, np.int64)
+    counts = np.zeros(len(texts), np.int64)
 
-    def chunk(lo: int) -> np.ndarray:  # no Python objects: runs without the GIL
-        hi = min(lo + _CHUNK_TEXTS, n)
-        at = bounds[lo:hi + 1]
-        return _jit.shingle_docs(buf[at[0]:at[-1]], at - at[0], k, *tables, _NUMBER_RUN_MIN,
-                                 counts[lo:hi])
+    def chunk(lo: int) -> np.ndarray:
+        hi = min(lo + _CHUNK_TEXTS, len(texts))
+        if encoded is None:
+            buf, bounds = _encode(texts[lo:hi])
+        else:
+            at = encoded[1][lo:hi + 1]
+            buf, bounds = encoded[0][at[0]:at[-1]], at - at[0]
+        return _jit.shingle_docs(buf, bounds, k, *tables, _NUMBER_RUN_MIN, counts[lo:hi])
 
-    starts = range(0, n, _CHUNK_TEXTS)
+    starts = range(0, len(texts), _CHUNK_TEXTS)
     if workers > 1 and len(starts) > 1:
         from concurrent.futures import ThreadPoolExecutor
 
@@ -1052,12 +1078,36 @@ def _shingle_encoded(buf: np.ndarray, bounds: np.ndarray, k: int, workers: int
     return np.concatenate(parts), counts
 
 
+def _encode(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The texts' UTF-8 in one buffer, and where each starts (plus the end)."""
+    encoded = [_utf8(t) for t in texts]
+    bounds = np.zeros(len(encoded) + 1, np.int64)
+    np.cumsum(np.fromiter(map(len, encoded), np.int64, len(encoded)), out=bounds[1:])
+    return np.frombuffer(b"".join(encoded), np.uint8), bounds
+
+
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
     """Sorted unique values (numpy's hash-based ``unique`` is slower for big uint64 arrays)."""
     if not len(values):
         return values
     values = np.sort(values)
     return values[np.r_[True, values[1:] != values[:-1]]]
+
+
+def _strip_fold(value: str) -> str:
+    return value.strip().casefold()
+
+
+def _handle(value: str) -> str:
+    return value.strip().casefold().lstrip("@")
+
+
+def _strip_lower(value: str) -> str:
+    return value.strip().lower()
+
+
+# how each identifier kind is normalised: phone, e-mail, handle, image hash
+_IDENT_NORM: tuple[Callable[[str], str], ...] = (str.strip, _strip_fold, _handle, _strip_lower)
 
 
 def _names(names: Sequence[str]) -> tuple[str, ...]:
@@ -1125,7 +1175,8 @@ def _pairs_within(group: np.ndarray, item: np.ndarray) -> tuple[np.ndarray, np.n
     return np.concatenate(a_parts), np.concatenate(b_parts)
 
 
-def _near_pairs(hashes: np.ndarray, start: int, max_distance: int) -> np.ndarray:
+def _near_pairs(hashes: np.ndarray, start: int, max_distance: int, workers: int = 1
+                ) -> np.ndarray:
     """Pairs (i, j, distance) with i ≥ start (new), j < i, Hamming distance ≤ max_distance.
 
     Multi-index hashing: 4 bands of 16 bits; a pair within ``d`` bits has a band within
@@ -1139,13 +1190,24 @@ def _near_pairs(hashes: np.ndarray, start: int, max_distance: int) -> np.ndarray
     for r in range(1, radius + 1):
         for bits in combinations(range(16), r):
             flips.append(sum(1 << b for b in bits))
-    found = []
-    for band in range(4):
-        values = ((hashes >> _U64(16 * band)) & _U64(0xFFFF)).astype(np.int64)
+    flips_arr = np.asarray(flips, np.int64)
+
+    def band(number: int) -> np.ndarray:
+        values = ((hashes >> _U64(16 * number)) & _U64(0xFFFF)).astype(np.int64)
         order = np.argsort(values, kind="stable")
-        bucket_start = np.searchsorted(values[order], np.arange(65537))
-        found.append(_jit.near_probe(values, order, bucket_start, hashes, start,
-                                     np.asarray(flips, np.int64), max_distance))
+        sorted_values = values[order]
+        bucket_start = np.searchsorted(sorted_values, np.arange(65537))
+        return _jit.near_probe(order, sorted_values, hashes[order], bucket_start, start,
+                               flips_arr, max_distance)
+
+    if workers > 1 and n - start >= 2_000:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(workers) as pool:
+            found = list(pool.map(band, range(4)))
+    else:
+        found = [band(number) for number in range(4)]
+    found = [f for f in found if len(f)]
     if not found:
         return np.zeros((0, 3), np.int64)
     allp = np.concatenate(found)
