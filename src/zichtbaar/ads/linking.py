@@ -45,7 +45,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from functools import lru_cache
 from itertools import chain, combinations, compress
-from operator import attrgetter
+from operator import attrgetter, methodcaller
 from typing import Any, Literal
 
 import numpy as np
@@ -169,7 +169,7 @@ class Linker:
         self._site = np.zeros(0, np.int32)
         self._city: list[str | None] = []
         self._posted = np.zeros(0, np.int32)  # date ordinal, 0 = unknown
-        self._names: list[tuple[str, ...]] = []
+        self._names: list[Sequence[str]] = []  # as given; normalised where compared
         # identifiers: table + (ad, ident) incidence
         self._ident_kind = np.zeros(0, np.int8)
         self._ident_value: list[str] = []
@@ -303,6 +303,7 @@ class Linker:
         out: dict[str, set[int]] = {}
         ads_of = self._ads_of_idents(members)
         contacts = {ad: set() for ad in members.tolist()}
+        names_of = {ad: _names(self._names[ad]) for ad in members.tolist()}
         for ident, ads in ads_of.items():
             if self._ident_kind[ident] != _IMAGE:
                 for ad in ads:
@@ -314,17 +315,17 @@ class Linker:
                 window = self._multi_city(ads, s.multi_city_days, s.multi_city_min)
                 if window:
                     out.setdefault("phone_multi_city", set()).update(window)
-                names = {n for ad in ads for n in self._names[ad]}
+                names = {n for ad in ads for n in names_of[ad]}
                 if len(names) >= s.many_profiles_min:
                     out.setdefault("phone_many_profiles", set()).update(ads)
         image_groups = self._image_groups(ads_of, cluster_key)
         for ads in image_groups:
             phones = {frozenset(contacts[a]) for a in ads}
-            names = {self._names[a] for a in ads}
+            names = {names_of[a] for a in ads}
             if len(ads) >= 2 and (len(phones) > 1 or len(names) > 1):
                 out.setdefault("image_reuse", set()).update(ads)
         for a, b in self._text_edges[self._cluster_index().text_rows(cluster_key)].tolist():
-            if contacts[a] != contacts[b] or self._names[a] != self._names[b]:
+            if contacts[a] != contacts[b] or names_of[a] != names_of[b]:
                 out.setdefault("template_cluster", set()).update((a, b))
         return {k: [self._ad_ids[i] for i in sorted(v)] for k, v in sorted(out.items())}
 
@@ -414,7 +415,7 @@ class Linker:
         self._site_names.extend(list(site_code)[len(self._site_names):])
         self._city.extend(r.city or None for r in fresh)
         posted = [r.posted.toordinal() if r.posted else 0 for r in fresh]
-        self._names.extend(_names(r.names) for r in fresh)
+        self._names.extend(map(attrgetter("names"), fresh))
         # Per kind: all values at once (no tuple per value), each record's repeats and empty
         # values dropped; identifiers are numbered kind by kind, incidences stored per ad.
         known = len(self._ident_value)
@@ -428,7 +429,7 @@ class Linker:
             total = int(lens.sum())
             if not total:
                 continue
-            values = list(map(_IDENT_NORM[kind], chain.from_iterable(per)))
+            values = _normalised(kind, chain.from_iterable(per))
             keep = np.fromiter(map(bool, values), bool, total)
             starts = np.cumsum(lens) - lens
             pairs = starts[lens == 2].tolist()  # the common case of a repeat: two values
@@ -459,21 +460,17 @@ class Linker:
             inc_ident = np.concatenate([np.asarray(i, np.int64) for i in inc_idents])[order]
         else:
             inc_ad = inc_ident = np.zeros(0, np.int64)
-        new_images = [(known + j, v) for j, (k, v) in
-                      enumerate(zip(new_kinds, self._ident_value[known:], strict=True))
-                      if k == _IMAGE]
         self._site = np.concatenate([self._site, np.asarray(sites, np.int32)])
         self._posted = np.concatenate([self._posted, np.asarray(posted, np.int32)])
         self._ident_kind = np.concatenate([self._ident_kind, np.asarray(new_kinds, np.int8)])
         self._inc_ad = np.concatenate([self._inc_ad, inc_ad])
         self._inc_ident = np.concatenate([self._inc_ident, inc_ident])
-        hashes = [(ident, int(v, 16)) for ident, v in new_images if _HEX64.fullmatch(v)]
         self._new_image_from = len(self._img_ident)
-        if hashes:
-            self._img_ident = np.concatenate([self._img_ident,
-                                              np.asarray([h[0] for h in hashes], np.int64)])
-            self._img_hash = np.concatenate([self._img_hash,
-                                             np.asarray([h[1] for h in hashes], _U64)])
+        image_idents = known + np.flatnonzero(np.asarray(new_kinds, np.int8) == _IMAGE)
+        if image_idents.size:
+            idents, hashes = _image_hashes(image_idents, self._ident_value)
+            self._img_ident = np.concatenate([self._img_ident, idents])
+            self._img_hash = np.concatenate([self._img_hash, hashes])
         grow = len(fresh)
         self._key = np.concatenate([self._key, np.full(grow, -1, np.int64)])
         self._text_ok = np.concatenate([self._text_ok, np.zeros(grow, bool)])
@@ -899,6 +896,7 @@ _NUMBER_WORDS = frozenset(("nul", "een", "één", "twee", "drie", "vier", "vijf"
                            "six", "seven", "eight", "nine", "o", "i"))
 _NUMBER_RUN_MIN = 4
 _HEX64 = re.compile(r"[0-9a-f]{16}")
+_HEX_DIGITS = re.compile(r"[0-9a-f]*")
 
 
 def normalise_tokens(text: str) -> list[str]:
@@ -1094,20 +1092,33 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
     return values[np.r_[True, values[1:] != values[:-1]]]
 
 
-def _strip_fold(value: str) -> str:
-    return value.strip().casefold()
+def _image_hashes(idents: np.ndarray, values: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The 64-bit pHashes among image identifiers (16 hex digits; others match exactly only).
+
+    All at once when every value is one (the usual case): one regex over the joined text
+    and ``bytes.fromhex``, instead of a regex and ``int(v, 16)`` per value.
+    """
+    texts = [values[i] for i in idents.tolist()]
+    joined = "".join(texts)
+    if len(joined) == 16 * len(texts) and _HEX_DIGITS.fullmatch(joined) \
+            and all(len(t) == 16 for t in texts):
+        return idents, np.frombuffer(bytes.fromhex(joined), ">u8").astype(_U64)
+    ok = [n for n, t in enumerate(texts) if _HEX64.fullmatch(t)]
+    return (idents[ok],
+            np.asarray([int(texts[n], 16) for n in ok], _U64).reshape(-1))
 
 
-def _handle(value: str) -> str:
-    return value.strip().casefold().lstrip("@")
-
-
-def _strip_lower(value: str) -> str:
-    return value.strip().lower()
-
-
-# how each identifier kind is normalised: phone, e-mail, handle, image hash
-_IDENT_NORM: tuple[Callable[[str], str], ...] = (str.strip, _strip_fold, _handle, _strip_lower)
+def _normalised(kind: int, values: Iterable[str]) -> list[str]:
+    """Identifier values as compared: stripped; e-mails and handles casefolded (handles
+    without "@"), image hashes lower-case. ``map`` over C methods: no Python frame per value."""
+    stripped = map(str.strip, values)
+    if kind == 0:
+        return list(stripped)
+    if kind == 1:
+        return list(map(str.casefold, stripped))
+    if kind == 2:
+        return list(map(methodcaller("lstrip", "@"), map(str.casefold, stripped)))
+    return list(map(str.lower, stripped))
 
 
 def _names(names: Sequence[str]) -> tuple[str, ...]:
