@@ -219,13 +219,16 @@ def _number_word(cps, i, j, words, by_length):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def shingle_docs(buf, bounds, k, cls, fold_idx, fold_cps, words, word_len, word_crc, crc_table,
+def shingle_docs(buf, bounds, k, cls, fold_idx, fold_cps, words, by_length, word_crc, crc_table,
                  run_min, counts):  # type: ignore[no-untyped-def]
     """Per document ``d`` (UTF-8 bytes ``buf[bounds[d]:bounds[d + 1]]``), its unique 32-bit
     k-shingle hashes in order of first occurrence (returned, concatenated) and their number
     (into ``counts[d]``). ``word_crc[crc & 1023]`` marks crc32s that may be a number word."""
     out = np.empty(max(16, len(buf) // 2), np.uint32)
-    cap = 256
+    longest = 0
+    for d in range(len(bounds) - 1):
+        longest = max(longest, bounds[d + 1] - bounds[d])
+    cap = 3 * longest + 8  # a byte folds to at most 3 code points; a token needs one
     a = np.empty(cap, np.uint32)
     b = np.empty(cap, np.uint32)
     tok = np.empty(cap, np.uint64)
@@ -237,15 +240,6 @@ def shingle_docs(buf, bounds, k, cls, fold_idx, fold_cps, words, word_len, word_
     total = 0
     for d in range(len(bounds) - 1):
         s, e = bounds[d], bounds[d + 1]
-        need = 3 * (e - s) + 8
-        if need > cap:
-            cap = need
-            a = np.empty(cap, np.uint32)
-            b = np.empty(cap, np.uint32)
-            tok = np.empty(cap, np.uint64)
-            num = np.empty(cap, np.bool_)
-            dig = np.empty(cap, np.bool_)
-            kept = np.empty(cap, np.uint64)
         n, url, at = _fold(buf, s, e, fold_idx, fold_cps, a)
         if url:
             n = _drop_urls(a, n, cls, b)
@@ -288,7 +282,7 @@ def shingle_docs(buf, bounds, k, cls, fold_idx, fold_cps, words, word_len, word_
             tok[nt] = np.uint64(crc)
             dig[nt] = all_digit
             num[nt] = all_digit or (cl == 1 and word_crc[crc & np.uint32(1023)]
-                                   and _number_word(a, i, j, words, word_len))
+                                   and _number_word(a, i, j, words, by_length))
             nt += 1
             i = j
         # digits go, and runs of >= run_min number-like tokens (a spelled-out phone)

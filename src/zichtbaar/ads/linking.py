@@ -1139,14 +1139,6 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> _U32(16))
 
 
-def _fmix64(h: np.ndarray) -> np.ndarray:
-    h = h ^ (h >> _U64(33))
-    h = h * _U64(0xFF51AFD7ED558CCD)
-    h = h ^ (h >> _U64(33))
-    h = h * _U64(0xC4CEB9FE1A85EC53)
-    return h ^ (h >> _U64(33))
-
-
 def minhash_signatures(token_lists: Sequence[Sequence[int]], *, num_perm: int = 128,
                        seed: int = 1) -> np.ndarray:
     """datasketch-compatible MinHash signatures of integer shingle sets, vectorised.
