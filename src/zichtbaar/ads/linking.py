@@ -432,7 +432,7 @@ class Linker:
             values = _normalised(kind, chain.from_iterable(per))
             keep = np.fromiter(map(bool, values), bool, total)
             starts = np.cumsum(lens) - lens
-            pairs = starts[lens == 2].tolist()  # the common case of a repeat: two values
+            pairs = starts[lens == 2].tolist()  # records with two values: compare the two
             if pairs:
                 same = np.fromiter([values[a] == values[a + 1] for a in pairs], bool, len(pairs))
                 keep[np.asarray(pairs, np.int64)[same] + 1] = False
