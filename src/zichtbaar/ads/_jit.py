@@ -23,7 +23,6 @@ IS_DIGIT = 4  # str.isdigit()
 IS_SPACE = 8  # \s
 IS_WORD = 16  # \w
 
-_U32_MAX = np.uint64(0xFFFFFFFF)
 _FNV = np.uint64(0x100000001B3)
 
 

@@ -541,19 +541,15 @@ class Linker:
                 continue
             room = s.boilerplate_sample - len(self._warm.get(site, ()))
             candidates.extend(np.flatnonzero(sites == site)[:max(room, 0)].tolist())
-        for n in sorted(candidates):
-            i = int(new_idx[n])
-            site = int(sites[n])
-            if site in self._frozen:
-                continue
+        for n in sorted(candidates):  # never more than a site's room: no checks needed here
+            i, site = int(new_idx[n]), int(sites[n])
             warm = self._warm.setdefault(site, [])
-            if len(warm) < s.boilerplate_sample:
-                warm.append(i)
-                self._warm_shingles[i] = docs[offsets[n]:offsets[n + 1]]
-                touched_sites.add(site)
-                if len(warm) == s.boilerplate_sample:
-                    frozen_now.add(site)
-                    self._frozen.add(site)
+            warm.append(i)
+            self._warm_shingles[i] = docs[offsets[n]:offsets[n + 1]]
+            touched_sites.add(site)
+            if len(warm) == s.boilerplate_sample:
+                frozen_now.add(site)
+                self._frozen.add(site)
         for site in touched_sites:
             self._boiler[site] = self._learn_boilerplate(self._warm[site])
             resign.extend(i for i in self._warm[site] if i < new_idx[0])
@@ -633,12 +629,15 @@ class Linker:
         boiler_cat = np.concatenate([np.zeros(0, _U32), *boiler]).astype(_U32)
         ok = np.zeros(len(ads), bool)
 
-        def sign(lo: int, hi: int) -> None:
+        def sign(lo: int) -> None:
+            hi = min(lo + step, len(ads))
             _jit.minhash(docs[starts[lo]:starts[hi]], lengths[lo:hi], self._site[ads[lo:hi]],
                          boiler_cat, boiler_at, s.text_min_shingles, self._perm_a, self._perm_b,
                          self._band_mult, ads[lo:hi], self._sig, self._bandkey, ok[lo:hi])
 
-        _threads(sign, len(ads), s.workers)
+        workers = s.workers if len(ads) >= _THREADED_MIN else 1
+        step = -(-len(ads) // workers)
+        _in_threads(sign, range(0, len(ads), step), workers)
         self._text_ok[ads] = ok
 
     def _text_candidates(self, query: np.ndarray) -> None:
@@ -661,13 +660,7 @@ class Linker:
             packed = np.sort((keys[:, band].astype(_U64) << _U64(32)) | ads)
             return _jit.bucket_pairs(packed, in_q, s.bucket_cap, n)
 
-        if s.workers > 1:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(s.workers) as pool:
-                found = list(pool.map(band_codes, range(self._nb)))
-        else:
-            found = [band_codes(band) for band in range(self._nb)]
+        found = _in_threads(band_codes, range(self._nb), s.workers)
         codes = _sorted_unique(np.concatenate(found))
         if not len(codes):
             return
@@ -992,7 +985,7 @@ class _Shingling:
         self._future: Any = None
 
     def __enter__(self) -> _Shingling:
-        if self._workers > 1 and len(self._texts) >= 2_000:
+        if self._workers > 1 and len(self._texts) >= _THREADED_MIN:
             from concurrent.futures import ThreadPoolExecutor
 
             # Up to a few hundred MB of text, encode here first: then the threads never
@@ -1013,21 +1006,21 @@ class _Shingling:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _threads(work: Callable[[int, int], None], n: int, workers: int) -> None:
-    """Run ``work(lo, hi)`` over ``range(n)`` split in ``workers`` parts, in threads.
+_THREADED_MIN = 2_000  # below this many ads, starting threads costs more than it saves
+
+
+def _in_threads[T, R](work: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:
+    """``[work(item) for item in items]``, on ``workers`` threads when ``workers`` > 1.
 
     The compiled kernels release the GIL, so threads run them on all cores without the cost
     of processes (nothing to copy or fork) and without numba's own thread pool.
     """
-    if workers <= 1 or n < 2_000:
-        work(0, n)
-        return
+    if workers <= 1 or len(items) <= 1:
+        return [work(item) for item in items]
     from concurrent.futures import ThreadPoolExecutor
 
-    step = -(-n // workers)
     with ThreadPoolExecutor(workers) as pool:
-        for done in [pool.submit(work, lo, min(lo + step, n)) for lo in range(0, n, step)]:
-            done.result()
+        return list(pool.map(work, items))
 
 
 def _utf8(text: str) -> bytes:
@@ -1063,14 +1056,7 @@ def shingle_texts(texts: Sequence[str], k: int, workers: int = 1,
             buf, bounds = encoded[0][at[0]:at[-1]], at - at[0]
         return _jit.shingle_docs(buf, bounds, k, *tables, _NUMBER_RUN_MIN, counts[lo:hi])
 
-    starts = range(0, len(texts), _CHUNK_TEXTS)
-    if workers > 1 and len(starts) > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(chunk, starts))
-    else:
-        parts = [chunk(lo) for lo in starts]
+    parts = _in_threads(chunk, range(0, len(texts), _CHUNK_TEXTS), workers)
     if not parts:
         return np.zeros(0, _U32), counts
     return np.concatenate(parts), counts
@@ -1100,12 +1086,10 @@ def _image_hashes(idents: np.ndarray, values: Sequence[str]) -> tuple[np.ndarray
     """
     texts = [values[i] for i in idents.tolist()]
     joined = "".join(texts)
-    if len(joined) == 16 * len(texts) and _HEX_DIGITS.fullmatch(joined) \
-            and all(len(t) == 16 for t in texts):
+    if all(len(t) == 16 for t in texts) and _HEX_DIGITS.fullmatch(joined):
         return idents, np.frombuffer(bytes.fromhex(joined), ">u8").astype(_U64)
     ok = [n for n, t in enumerate(texts) if _HEX64.fullmatch(t)]
-    return (idents[ok],
-            np.asarray([int(texts[n], 16) for n in ok], _U64).reshape(-1))
+    return idents[ok], np.asarray([int(texts[n], 16) for n in ok], _U64)
 
 
 def _normalised(kind: int, values: Iterable[str]) -> list[str]:
@@ -1203,14 +1187,8 @@ def _near_pairs(hashes: np.ndarray, start: int, max_distance: int, workers: int 
         return _jit.near_probe(order, sorted_values, hashes[order], bucket_start, start,
                                flips_arr, max_distance)
 
-    if workers > 1 and n - start >= 2_000:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(workers) as pool:
-            found = list(pool.map(band, range(4)))
-    else:
-        found = [band(number) for number in range(4)]
-    found = [f for f in found if len(f)]
+    found = [f for f in _in_threads(band, range(4), workers if n - start >= _THREADED_MIN else 1)
+             if len(f)]
     if not found:
         return np.zeros((0, 3), np.int64)
     allp = np.concatenate(found)
